@@ -21,8 +21,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .constants import D2_SPAN_2, MEDIAN_MR_CONSTANT, constants_for
 from ._validation import FloatArray, ZeroVariationError, as_series
+from .constants import D2_SPAN_2, MEDIAN_MR_CONSTANT, constants_for
 
 Number = float | FloatArray
 
