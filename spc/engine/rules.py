@@ -113,21 +113,44 @@ def lookback(rules: Iterable[int] = NELSON_RULES, params: Mapping[int, float] | 
 # --- window primitives (no Python loop over points) ---------------------------------------
 
 
+_SHIFT_SUM_MAX = 16
+
+
 def _window_count(mask: BoolArray, width: int) -> np.ndarray:
     """Count of True in mask[i − width + 1 … i] (fewer at the start, where the window is short)."""
-    cs = np.cumsum(mask, dtype=np.int64)
-    if width >= cs.size:
-        return cs
-    out = cs.copy()
-    out[width:] = cs[width:] - cs[:-width]
-    return out
+    if width <= _SHIFT_SUM_MAX:
+        # short windows: add the mask to itself at each offset (a loop over the window's
+        # offsets, not over points); cheaper than an integer cumulative sum
+        ones = mask.view(np.uint8)
+        counts = ones.copy()
+        for offset in range(1, min(width, mask.size)):
+            counts[offset:] += ones[:-offset]
+        return counts
+    dtype = np.int32 if mask.size < 2**31 else np.int64
+    cs = np.cumsum(mask, dtype=dtype)
+    if width < cs.size:
+        cs[width:] = cs[width:] - cs[:-width]  # the right side is evaluated before assignment
+    return cs
 
 
 def _run_ends(mask: BoolArray, length: int) -> BoolArray:
-    """True at i when mask[i − length + 1 … i] are all True (never before a full window)."""
-    if length == 1:
-        return mask.copy()
-    return _window_count(mask, length) == length
+    """True at i when mask[i − length + 1 … i] are all True (never before a full window).
+
+    Doubling: ``acc[j]`` is "all of mask[j : j + w]"; two overlapping windows of length w ≥ L/2
+    cover one of length L, so about log2(L) boolean ANDs replace a sliding sum.
+    """
+    n = mask.size
+    out = np.zeros(n, dtype=bool)
+    if length > n:
+        return out
+    acc, w = mask, 1
+    while 2 * w <= length:
+        acc = acc[:-w] & acc[w:]
+        w *= 2
+    if w < length:
+        acc = acc[: -(length - w)] & acc[length - w :]
+    out[length - 1 :] = acc
+    return out
 
 
 def _k_of_window(beyond: BoolArray, k: int, width: int) -> BoolArray:
@@ -143,6 +166,7 @@ class _Zones:
     def __init__(self, x: FloatArray, center: FloatArray | float, sigma: FloatArray | float):
         self.x, self.center, self.sigma = x, center, sigma
         self._cache: dict[tuple[str, float], BoolArray] = {}
+        self._steps: dict[str, tuple[BoolArray, BoolArray]] = {}
 
     def above(self, j: float) -> BoolArray:
         """x > CL + jσ (strict)."""
@@ -151,6 +175,12 @@ class _Zones:
             line = self.center + j * self.sigma if j else self.center
             self._cache[key] = self.x > line
         return self._cache[key]
+
+    def steps(self) -> tuple[BoolArray, BoolArray]:
+        """(x[i+1] > x[i], x[i+1] < x[i]) for consecutive pairs; a tie is neither."""
+        if "steps" not in self._steps:
+            self._steps["steps"] = (self.x[1:] > self.x[:-1], self.x[1:] < self.x[:-1])
+        return self._steps["steps"]
 
     def below(self, j: float) -> BoolArray:
         """x < CL − jσ (strict)."""
@@ -161,20 +191,18 @@ class _Zones:
         return self._cache[key]
 
 
-def _trend(x: FloatArray, k: int) -> BoolArray:
-    out = np.zeros(x.size, dtype=bool)
-    if x.size >= k:
-        up = x[1:] > x[:-1]
-        down = x[1:] < x[:-1]
+def _trend(z: _Zones, k: int) -> BoolArray:
+    out = np.zeros(z.x.size, dtype=bool)
+    if z.x.size >= k:
+        up, down = z.steps()
         out[1:] = _run_ends(up, k - 1) | _run_ends(down, k - 1)
     return out
 
 
-def _alternating(x: FloatArray, k: int) -> BoolArray:
-    out = np.zeros(x.size, dtype=bool)
-    if x.size >= k:
-        up = x[1:] > x[:-1]
-        down = x[1:] < x[:-1]
+def _alternating(z: _Zones, k: int) -> BoolArray:
+    out = np.zeros(z.x.size, dtype=bool)
+    if z.x.size >= k:
+        up, down = z.steps()
         alt = (up[:-1] & down[1:]) | (down[:-1] & up[1:])
         out[2:] = _run_ends(alt, k - 2)
     return out
@@ -212,7 +240,7 @@ def nelson_rules(
     """
     chosen = _check_rules(rules, NELSON_RULES)
     p = _merge_params(params, NELSON_DEFAULTS, _NELSON_MIN_K)
-    x, z = _prepare(values, center, sigma)
+    _, z = _prepare(values, center, sigma)
     flags: dict[int, BoolArray] = {}
     for rule in chosen:
         k = p[rule]
@@ -221,9 +249,9 @@ def nelson_rules(
         elif rule == 2:
             flags[2] = _same_side(z, int(k))
         elif rule == 3:
-            flags[3] = _trend(x, int(k))
+            flags[3] = _trend(z, int(k))
         elif rule == 4:
-            flags[4] = _alternating(x, int(k))
+            flags[4] = _alternating(z, int(k))
         elif rule in (5, 6):
             j = 2.0 if rule == 5 else 1.0
             width = int(k) + 1
@@ -236,9 +264,8 @@ def nelson_rules(
             outside = z.above(1.0) | z.below(1.0)
             flag = _run_ends(outside, int(k))
             if rule8_both_sides:
-                flag &= (_window_count(z.above(1.0), int(k)) > 0) & (
-                    _window_count(z.below(1.0), int(k)) > 0
-                )
+                # "at least one above" = "not all of them below", and vice versa
+                flag &= ~_run_ends(z.below(1.0), int(k)) & ~_run_ends(z.above(1.0), int(k))
             flags[8] = flag
     return flags
 

@@ -8,6 +8,8 @@ two agree bit for bit on values lying exactly on a line.
 
 from __future__ import annotations
 
+import itertools
+
 DEFAULTS = {1: 3.0, 2: 9, 3: 6, 4: 14, 5: 2, 6: 4, 7: 15, 8: 8}
 
 
@@ -52,7 +54,7 @@ def reference_nelson(values, center, sigma, params=None, rule8_both_sides=False)
     for i in range(k - 1, n):
         diffs = [x[j + 1] - x[j] for j in range(i - k + 1, i)]
         ok = all(d != 0 for d in diffs)
-        for a, b in zip(diffs, diffs[1:]):
+        for a, b in itertools.pairwise(diffs):
             if (a > 0) == (b > 0):
                 ok = False
         out[4][i] = ok
