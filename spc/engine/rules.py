@@ -1,3 +1,4 @@
+# ruff: noqa: RUF002, RUF003 -- statistical notation (σ, −, x̄) is intended
 """Nelson's eight rules and the Western Electric rules, vectorized.
 
 Zones. σ is the standard deviation of the plotted statistic. The zone lines CL ± σ, CL ± 2σ and
@@ -104,7 +105,8 @@ def window_length(rule: int, params: Mapping[int, float] | None = None) -> int:
 def lookback(rules: Iterable[int] = NELSON_RULES, params: Mapping[int, float] | None = None) -> int:
     """Earlier points to prepend so that new points get the same flags as with full history.
 
-    Equals max(window_length) − 1 over ``rules`` (14 for the default eight rules: rule 7 looks at 15 points).
+    Equals max(window_length) − 1 over ``rules``: 14 for the default eight rules (rule 7 looks
+    at 15 points).
     """
     chosen = _check_rules(rules, NELSON_RULES)
     return max((window_length(r, params) for r in chosen), default=1) - 1

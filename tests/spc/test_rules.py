@@ -63,7 +63,7 @@ def test_rule3_a_tie_breaks_the_trend():
 def test_rule4_fourteen_alternating_points():
     series = [0.0, 1.0] * 7
     assert flagged(series, 4) == [13]
-    assert flagged(series + [0.0], 4) == [13, 14]
+    assert flagged([*series, 0.0], 4) == [13, 14]
     assert flagged(series[:13], 4) == []
 
 
