@@ -7,8 +7,7 @@ from __future__ import annotations
 import base64
 import csv
 import json
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from django.db.models import Q
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,8 +26,13 @@ from spc.models import Chart, Violation
 from spc.serializers import chart_limits_payload, chart_summary, iso, violation_payload
 from tenants.api import ProjectAPIView, SessionProjectAPIView
 
-WINDOWS = {"1h": timedelta(hours=1), "6h": timedelta(hours=6), "24h": timedelta(hours=24),
-           "7d": timedelta(days=7), "30d": timedelta(days=30)}
+WINDOWS = {
+    "1h": timedelta(hours=1),
+    "6h": timedelta(hours=6),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
 MAX_POINTS = 5000
 PAGE_SIZE = 100
 
@@ -49,7 +54,7 @@ def parse_time(value: str | None, field: str) -> datetime | None:
     parsed = parse_datetime(value)
     if parsed is None:
         raise _bad(field, "Use an RFC 3339 time, such as 2026-11-24T08:00:00Z.")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt_timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def parse_int(value: str | None, field: str) -> int | None:
@@ -90,7 +95,8 @@ def chart_detail(chart: Chart, window: timedelta) -> dict:
         rules_by_point.setdefault(point_id, []).append(rule)
     history = [
         chart_limits_payload(chart, lim)
-        for lim in chart.limits_history.filter(valid_to__isnull=True) | chart.limits_history.filter(valid_to__gte=since)
+        for lim in chart.limits_history.filter(valid_to__isnull=True)
+        | chart.limits_history.filter(valid_to__gte=since)
     ]
     return {
         **chart_summary(chart),
@@ -98,7 +104,11 @@ def chart_detail(chart: Chart, window: timedelta) -> dict:
         "limits": chart_limits_payload(chart, chart.current_limits()),
         "limits_history": history,
         "points": [
-            {"t": iso(p["t"]), "v": p["value"], "violations": sorted(rules_by_point.get(p["id"], []))}
+            {
+                "t": iso(p["t"]),
+                "v": p["value"],
+                "violations": sorted(rules_by_point.get(p["id"], [])),
+            }
             for p in points
         ],
     }
@@ -148,8 +158,10 @@ class _ViolationList:
         summary="Violations, newest first, cursor-paginated",
         parameters=[
             OpenApiParameter("status", str, enum=list(Violation.Status.values)),
-            OpenApiParameter("rule", int), OpenApiParameter("chart", int),
-            OpenApiParameter("since", str), OpenApiParameter("cursor", str),
+            OpenApiParameter("rule", int),
+            OpenApiParameter("chart", int),
+            OpenApiParameter("since", str),
+            OpenApiParameter("cursor", str),
         ],
     )
     def get(self, request: Request, **kwargs) -> Response:
@@ -170,6 +182,9 @@ class _ViolationList:
 
 
 class _Acknowledge:
+    # A note may come as JSON or as a form post from a page; no body at all is fine too.
+    parser_classes: ClassVar = [JSONParser, FormParser, MultiPartParser]
+
     @extend_schema(summary="Acknowledge a violation")
     def post(self, request: Request, violation_id: int, **kwargs) -> Response:
         violation = Violation.objects.for_project(self.project).filter(pk=violation_id).first()
@@ -208,12 +223,39 @@ class _ViolationsCsv:
 
 
 def violation_csv_rows(violations):
-    yield ["id", "chart_id", "chart", "rule", "rule_name", "t", "value", "center", "ucl", "lcl",
-           "status", "acknowledged_at", "resolved_at", "note"]
+    yield [
+        "id",
+        "chart_id",
+        "chart",
+        "rule",
+        "rule_name",
+        "t",
+        "value",
+        "center",
+        "ucl",
+        "lcl",
+        "status",
+        "acknowledged_at",
+        "resolved_at",
+        "note",
+    ]
     for v in violations:
-        yield [v.pk, v.chart_id, v.chart.name, v.rule, v.rule_name, iso(v.t), v.value,
-               v.limits.get("center"), v.limits.get("ucl"), v.limits.get("lcl"), v.status,
-               iso(v.acknowledged_at), iso(v.resolved_at), v.note]
+        yield [
+            v.pk,
+            v.chart_id,
+            v.chart.name,
+            v.rule,
+            v.rule_name,
+            iso(v.t),
+            v.value,
+            v.limits.get("center"),
+            v.limits.get("ucl"),
+            v.limits.get("lcl"),
+            v.status,
+            iso(v.acknowledged_at),
+            iso(v.resolved_at),
+            v.note,
+        ]
 
 
 class _Echo:

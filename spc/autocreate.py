@@ -29,8 +29,14 @@ def _ensure(project, metric: str, chart_type: str, filter_: dict, name: str, **e
         "baseline_size": 50 if chart_type in (ChartType.INDIVIDUALS,) else 25,
         **extra,
     }
-    chart = Chart(project=project, metric=metric, chart_type=chart_type, filter=filter_,
-                  auto_created=True, **defaults)
+    chart = Chart(
+        project=project,
+        metric=metric,
+        chart_type=chart_type,
+        filter=filter_,
+        auto_created=True,
+        **defaults,
+    )
     try:
         with transaction.atomic():
             chart.save()
@@ -39,7 +45,10 @@ def _ensure(project, metric: str, chart_type: str, filter_: dict, name: str, **e
         from spc.models import canonical_filter
 
         return Chart.objects.get(
-            project=project, metric=metric, chart_type=chart_type, auto_created=True,
+            project=project,
+            metric=metric,
+            chart_type=chart_type,
+            auto_created=True,
             filter_key=canonical_filter(filter_),
         )
 
@@ -59,14 +68,24 @@ def ensure_probe_charts(probe) -> list[Chart]:
         return []
     filter_ = {"probe_id": probe.pk}
     charts = [
-        _ensure(probe.project, metric, ChartType.INDIVIDUALS, filter_,
-                f"{probe.name} · {METRIC_LABELS[metric]}")
+        _ensure(
+            probe.project,
+            metric,
+            ChartType.INDIVIDUALS,
+            filter_,
+            f"{probe.name} · {METRIC_LABELS[metric]}",
+        )
         for metric in (Metric.LATENCY, Metric.TTFT, Metric.TOKENS_PER_S)
     ]
     charts.append(
-        _ensure(probe.project, Metric.ERROR_RATE, ChartType.P, filter_,
-                f"{probe.name} · Error rate",
-                subgroup_seconds=error_rate_subgroup_seconds(probe.interval_s))
+        _ensure(
+            probe.project,
+            Metric.ERROR_RATE,
+            ChartType.P,
+            filter_,
+            f"{probe.name} · Error rate",
+            subgroup_seconds=error_rate_subgroup_seconds(probe.interval_s),
+        )
     )
     _known_series.add(key)
     return charts
@@ -85,7 +104,9 @@ def ensure_series_charts(project, model: str, environment: str, has_ttft: bool) 
         _ensure(project, metric, ChartType.XBAR_S, filter_, f"{label} · {METRIC_LABELS[metric]}")
         for metric in metrics
     ]
-    charts.append(_ensure(project, Metric.ERROR_RATE, ChartType.P, filter_, f"{label} · Error rate"))
+    charts.append(
+        _ensure(project, Metric.ERROR_RATE, ChartType.P, filter_, f"{label} · Error rate")
+    )
     _known_series.add(key)
     return charts
 

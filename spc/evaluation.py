@@ -70,7 +70,11 @@ def evaluate_chart(chart_id: int, now: datetime | None = None) -> Evaluation | N
         chart.evaluated_at = now
         chart.save(
             update_fields=[
-                "cursor_event_id", "cursor_bucket", "evaluated_point_id", "status", "dirty",
+                "cursor_event_id",
+                "cursor_bucket",
+                "evaluated_point_id",
+                "status",
+                "dirty",
                 "evaluated_at",
             ]
         )
@@ -88,7 +92,9 @@ def _baseline_points(chart: Chart) -> list[ChartPoint]:
     return list(chart.phase_points().order_by("id")[: chart.baseline_size])
 
 
-def _limits_from_points(chart: Chart, points: list[ChartPoint]) -> tuple[float, float, float, float, float]:
+def _limits_from_points(
+    chart: Chart, points: list[ChartPoint]
+) -> tuple[float, float, float, float, float]:
     """(center, sigma, ucl, lcl, typical_n) from baseline points, out-of-control points
     excluded iteratively (phase I). Raises ValueError (ZeroVariationError) when impossible."""
     stats = np.array([p.stat for p in points])
@@ -150,8 +156,15 @@ def compute_baseline_limits(chart: Chart, now: datetime) -> ControlLimits | None
     # Baseline points are the phase I sample: the rules judge only the points after it.
     chart.evaluated_point_id = max(chart.evaluated_point_id, points[-1].pk)
     return ControlLimits.objects.create(
-        chart=chart, center=center, sigma=sigma, ucl=ucl, lcl=lcl, typical_n=typical_n,
-        baseline_n=len(points), computed_at=now, valid_from=points[-1].t,
+        chart=chart,
+        center=center,
+        sigma=sigma,
+        ucl=ucl,
+        lcl=lcl,
+        typical_n=typical_n,
+        baseline_n=len(points),
+        computed_at=now,
+        valid_from=points[-1].t,
     )
 
 
@@ -171,8 +184,16 @@ def compute_rolling_limits(chart: Chart, current: ControlLimits, now: datetime):
     current.valid_to = now
     current.save(update_fields=["valid_to"])
     return ControlLimits.objects.create(
-        chart=chart, center=center, sigma=sigma, ucl=ucl, lcl=lcl, typical_n=typical_n,
-        baseline_n=len(window), rolling=True, computed_at=now, valid_from=window[-1].t,
+        chart=chart,
+        center=center,
+        sigma=sigma,
+        ucl=ucl,
+        lcl=lcl,
+        typical_n=typical_n,
+        baseline_n=len(window),
+        rolling=True,
+        computed_at=now,
+        valid_from=window[-1].t,
     )
 
 
@@ -231,13 +252,17 @@ def judge_new_points(chart: Chart, limits: ControlLimits) -> list[Violation]:
 
 def _flags(chart, stats, limits, sigma, rules) -> dict[int, np.ndarray]:
     if chart.chart_type == ChartType.EWMA:
-        result = engine.ewma(stats, limits.center, limits.sigma, lam=chart.ewma_lambda, L=chart.ewma_l)
+        result = engine.ewma(
+            stats, limits.center, limits.sigma, lam=chart.ewma_lambda, L=chart.ewma_l
+        )
         return {SMOOTHING_SIGNAL: result.flags}
     if chart.chart_type == ChartType.CUSUM:
         result = engine.cusum(stats, limits.center, limits.sigma, k=chart.cusum_k, h=chart.cusum_h)
         return {SMOOTHING_SIGNAL: result.flags}
     if chart.rule_set == Chart.RuleSet.WESTERN_ELECTRIC:
-        return engine.western_electric_rules(stats, limits.center, sigma, rules=rules, params=_params(chart))
+        return engine.western_electric_rules(
+            stats, limits.center, sigma, rules=rules, params=_params(chart)
+        )
     return engine.nelson_rules(stats, limits.center, sigma, rules=rules, params=_params(chart))
 
 
@@ -258,7 +283,10 @@ def display_limits(chart: Chart, limits: ControlLimits, n: float | None = None) 
 
 def _violation(chart, limits, window, index, rule, sigma) -> Violation:
     point = window[index]
-    context = [{"t": p.t.isoformat(), "v": p.value} for p in window[max(0, index - CONTEXT_POINTS) : index + 1]]
+    context = [
+        {"t": p.t.isoformat(), "v": p.value}
+        for p in window[max(0, index - CONTEXT_POINTS) : index + 1]
+    ]
     return Violation(
         organization_id=chart.organization_id,
         project_id=chart.project_id,
@@ -294,7 +322,9 @@ def nearest_host_sample(project_id: int, t: datetime) -> dict | None:
     except LookupError:
         return None
     window = HostSample.objects.filter(
-        project_id=project_id, timestamp__gte=t - TELEMETRY_WINDOW, timestamp__lte=t + TELEMETRY_WINDOW
+        project_id=project_id,
+        timestamp__gte=t - TELEMETRY_WINDOW,
+        timestamp__lte=t + TELEMETRY_WINDOW,
     )
     before = window.filter(timestamp__lte=t).order_by("-timestamp").first()
     after = window.filter(timestamp__gt=t).order_by("timestamp").first()
@@ -302,8 +332,14 @@ def nearest_host_sample(project_id: int, t: datetime) -> dict | None:
     if not candidates:
         return None
     sample = min(candidates, key=lambda s: abs((s.timestamp - t).total_seconds()))
-    fields = ["host", "cpu_percent", "memory_percent", "gpu_percent", "gpu_memory_percent",
-              "gpu_temperature_c"]
+    fields = [
+        "host",
+        "cpu_percent",
+        "memory_percent",
+        "gpu_percent",
+        "gpu_memory_percent",
+        "gpu_temperature_c",
+    ]
     data = {f: getattr(sample, f, None) for f in fields}
     data["timestamp"] = sample.timestamp.isoformat()
     return data
@@ -311,16 +347,18 @@ def nearest_host_sample(project_id: int, t: datetime) -> dict | None:
 
 def extend_contexts(chart: Chart) -> None:
     """Append the points that came after each recent violation, up to 10 of them."""
-    pending = Violation.objects.filter(chart=chart, context_after_pending__gt=0).select_related("point")
+    pending = Violation.objects.filter(chart=chart, context_after_pending__gt=0).select_related(
+        "point"
+    )
     for violation in pending:
-        after = list(
-            chart.points.filter(pk__gt=violation.point_id).order_by("id")[:CONTEXT_POINTS]
-        )
+        after = list(chart.points.filter(pk__gt=violation.point_id).order_by("id")[:CONTEXT_POINTS])
         already = CONTEXT_POINTS - violation.context_after_pending
         fresh = after[already:]
         if not fresh:
             continue
-        violation.context = violation.context + [{"t": p.t.isoformat(), "v": p.value} for p in fresh]
+        violation.context = violation.context + [
+            {"t": p.t.isoformat(), "v": p.value} for p in fresh
+        ]
         violation.context_after_pending = CONTEXT_POINTS - len(after)
         violation.save(update_fields=["context", "context_after_pending"])
 
@@ -328,7 +366,9 @@ def extend_contexts(chart: Chart) -> None:
 def current_status(chart: Chart, limits: ControlLimits | None) -> str:
     if limits is None:
         return Chart.Status.BASELINE
-    recent = chart.points.order_by("-id").values_list("id", flat=True)[RECENT_POINTS - 1 : RECENT_POINTS]
+    recent = chart.points.order_by("-id").values_list("id", flat=True)[
+        RECENT_POINTS - 1 : RECENT_POINTS
+    ]
     threshold = recent[0] if recent else 0
     open_recent = Violation.objects.filter(
         chart=chart, status=Violation.Status.OPEN, point_id__gte=threshold

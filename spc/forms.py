@@ -20,7 +20,8 @@ class ChartForm(forms.ModelForm):
     environment_filter = forms.CharField(required=False, max_length=64, label="Environment")
     provider_filter = forms.CharField(required=False, max_length=64, label="Provider")
     source_filter = forms.ChoiceField(
-        required=False, label="Source",
+        required=False,
+        label="Source",
         choices=[("", "Any"), ("probe", "Probes"), ("api", "REST API"), ("otlp", "OpenTelemetry")],
     )
     probe_filter = forms.IntegerField(required=False, min_value=1, label="Probe id")
@@ -28,19 +29,34 @@ class ChartForm(forms.ModelForm):
         required=False, max_length=200, label="Tag", help_text="key=value, e.g. tenant=acme"
     )
     nelson_rules = forms.TypedMultipleChoiceField(
-        required=False, coerce=int, widget=forms.CheckboxSelectMultiple, label="Nelson rules",
-        choices=[(n, f"{n}. {NELSON_RULE_NAMES[n]} — {NELSON_RULE_EXPLANATIONS[n]}") for n in range(1, 9)],
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        label="Nelson rules",
+        choices=[
+            (n, f"{n}. {NELSON_RULE_NAMES[n]} — {NELSON_RULE_EXPLANATIONS[n]}") for n in range(1, 9)
+        ],
     )
     we_rules = forms.TypedMultipleChoiceField(
-        required=False, coerce=int, widget=forms.CheckboxSelectMultiple,
-        label="Western Electric rules", choices=[(n, WESTERN_ELECTRIC_NAMES[n]) for n in range(1, 5)],
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        label="Western Electric rules",
+        choices=[(n, WESTERN_ELECTRIC_NAMES[n]) for n in range(1, 5)],
     )
 
     class Meta:
         model = Chart
         fields = [
-            "name", "metric", "chart_type", "transform", "subgroup_seconds", "rule_set",
-            "baseline_size", "limits_mode", "rolling_window",
+            "name",
+            "metric",
+            "chart_type",
+            "transform",
+            "subgroup_seconds",
+            "rule_set",
+            "baseline_size",
+            "limits_mode",
+            "rolling_window",
         ]
         widgets = {"subgroup_seconds": forms.Select(choices=SUBGROUP_SECONDS_CHOICES)}
 
@@ -48,20 +64,28 @@ class ChartForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for rule, default in RUN_LENGTH_RULES.items():
             self.fields[f"run_{rule}"] = forms.IntegerField(
-                required=False, min_value=2, max_value=50, label=f"Run length of rule {rule}",
+                required=False,
+                min_value=2,
+                max_value=50,
+                label=f"Run length of rule {rule}",
                 help_text=f"default {default}",
             )
         chart = self.instance
         if chart.pk:
             f = chart.filter or {}
-            self.initial.update({
-                "model_filter": f.get("model", ""), "environment_filter": f.get("environment", ""),
-                "provider_filter": f.get("provider", ""),
-                "source_filter": f.get("source") if isinstance(f.get("source"), str) else "",
-                "probe_filter": f.get("probe_id"),
-                "tag_filter": ",".join(f"{k}={v}" for k, v in (f.get("tags") or {}).items()),
-            })
-            target = "we_rules" if chart.rule_set == Chart.RuleSet.WESTERN_ELECTRIC else "nelson_rules"
+            self.initial.update(
+                {
+                    "model_filter": f.get("model", ""),
+                    "environment_filter": f.get("environment", ""),
+                    "provider_filter": f.get("provider", ""),
+                    "source_filter": f.get("source") if isinstance(f.get("source"), str) else "",
+                    "probe_filter": f.get("probe_id"),
+                    "tag_filter": ",".join(f"{k}={v}" for k, v in (f.get("tags") or {}).items()),
+                }
+            )
+            target = (
+                "we_rules" if chart.rule_set == Chart.RuleSet.WESTERN_ELECTRIC else "nelson_rules"
+            )
             self.initial[target] = chart.rules
             for rule in RUN_LENGTH_RULES:
                 self.initial[f"run_{rule}"] = (chart.rule_params or {}).get(str(rule))
@@ -96,13 +120,19 @@ class ChartForm(forms.ModelForm):
         data = super().clean()
         metric, chart_type = data.get("metric"), data.get("chart_type")
         if metric == Metric.ERROR_RATE and chart_type != ChartType.P:
-            self.add_error("chart_type", "Error rate is charted as a p-chart (errors per subgroup).")
+            self.add_error(
+                "chart_type", "Error rate is charted as a p-chart (errors per subgroup)."
+            )
         if chart_type == ChartType.P and metric != Metric.ERROR_RATE:
             self.add_error("chart_type", "A p-chart charts the error rate; choose that metric.")
         if data.get("transform") == Transform.LOG and metric == Metric.ERROR_RATE:
             self.add_error("transform", "Proportions are not log-transformed.")
         rule_set = data.get("rule_set")
-        rules = data.get("we_rules") if rule_set == Chart.RuleSet.WESTERN_ELECTRIC else data.get("nelson_rules")
+        rules = (
+            data.get("we_rules")
+            if rule_set == Chart.RuleSet.WESTERN_ELECTRIC
+            else data.get("nelson_rules")
+        )
         if chart_type in PER_EVENT_TYPES - {ChartType.INDIVIDUALS}:
             rules = rules or [1]
         elif not rules:
@@ -114,8 +144,12 @@ class ChartForm(forms.ModelForm):
         chart = super().save(commit=False)
         data = self.cleaned_data
         filter_: dict = {}
-        for field, key in (("model_filter", "model"), ("environment_filter", "environment"),
-                           ("provider_filter", "provider"), ("source_filter", "source")):
+        for field, key in (
+            ("model_filter", "model"),
+            ("environment_filter", "environment"),
+            ("provider_filter", "provider"),
+            ("source_filter", "source"),
+        ):
             if data.get(field):
                 filter_[key] = data[field]
         if data.get("probe_filter"):

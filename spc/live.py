@@ -26,7 +26,11 @@ def publish_evaluation(result) -> None:
     if result.new_limits is not None:
         broadcast_to_project(
             chart.project_id,
-            {"type": "spc.limits", "chart": chart.pk, "limits": chart_limits_payload(chart, result.new_limits)},
+            {
+                "type": "spc.limits",
+                "chart": chart.pk,
+                "limits": chart_limits_payload(chart, result.new_limits),
+            },
         )
     for violation in result.new_violations:
         broadcast_to_project(

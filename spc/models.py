@@ -211,12 +211,18 @@ class Violation(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     note = models.TextField(blank=True)
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -226,7 +232,9 @@ class Violation(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["chart", "rule", "point"], name="one_violation_per_rule_point")
+            models.UniqueConstraint(
+                fields=["chart", "rule", "point"], name="one_violation_per_rule_point"
+            )
         ]
         indexes = [
             models.Index(fields=["project", "-t"], name="violation_project_time"),
@@ -245,7 +253,9 @@ class Violation(models.Model):
         """Open → acknowledged; False if it was not open. A conditional update, race-free."""
         now = timezone.now()
         changed = Violation.objects.filter(pk=self.pk, status=self.Status.OPEN).update(
-            status=self.Status.ACKNOWLEDGED, acknowledged_by=user, acknowledged_at=now,
+            status=self.Status.ACKNOWLEDGED,
+            acknowledged_by=user,
+            acknowledged_at=now,
             note=note or self.note,
         )
         if changed:
@@ -258,8 +268,12 @@ class Violation(models.Model):
         changed = (
             Violation.objects.filter(pk=self.pk)
             .exclude(status=self.Status.RESOLVED)
-            .update(status=self.Status.RESOLVED, resolved_by=user, resolved_at=now,
-                    note=note or self.note)
+            .update(
+                status=self.Status.RESOLVED,
+                resolved_by=user,
+                resolved_at=now,
+                note=note or self.note,
+            )
         )
         if changed:
             self.refresh_from_db()
@@ -275,6 +289,10 @@ def rebuild_chart(chart: Chart) -> None:
     chart.points.all().delete()
     chart.limits_history.all().delete()
     Chart.objects.filter(pk=chart.pk).update(
-        cursor_event_id=0, cursor_bucket=None, evaluated_point_id=0, baseline_started_at=None,
-        status=Chart.Status.BASELINE, dirty=True,
+        cursor_event_id=0,
+        cursor_bucket=None,
+        evaluated_point_id=0,
+        baseline_started_at=None,
+        status=Chart.Status.BASELINE,
+        dirty=True,
     )

@@ -1,7 +1,7 @@
 """Turning events into chart points: one per event, or one per closed time subgroup.
 
 Per-event charts read events after a cursor on the event id. On PostgreSQL only events
-received at least SETTLE_SECONDS ago are read, so that a batch still committing in another
+received at least a second ago are read, so that a batch still committing in another
 transaction (ids are handed out before commit) is not skipped; SQLite serialises writers,
 so it needs no settling. Subgroup charts read closed time buckets only, aggregated in the
 database (count, sum and sum of squares per minute), so their cost does not grow with
@@ -11,8 +11,7 @@ traffic inside a bucket. Events arriving for a bucket already charted are not ad
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from django.conf import settings
@@ -28,8 +27,8 @@ SUBGROUP_GRACE_SECONDS = 5
 FILTER_FIELDS = {"model", "environment", "provider", "source", "probe_id", "operation"}
 
 
-def settle_seconds() -> int:
-    return 2 if settings.IS_POSTGRES else 0
+def settle_seconds() -> float:
+    return 1.0 if settings.IS_POSTGRES else 0.0
 
 
 def events_for_chart(chart: Chart) -> QuerySet[Event]:
@@ -69,7 +68,9 @@ def collect_event_points(chart: Chart, now: datetime) -> list[ChartPoint]:
     settle = settle_seconds()
     if settle:
         qs = qs.filter(received_at__lte=now - timedelta(seconds=settle))
-    rows = list(qs.order_by("id").values_list("id", "timestamp", column)[:MAX_EVENTS_PER_EVALUATION])
+    rows = list(
+        qs.order_by("id").values_list("id", "timestamp", column)[:MAX_EVENTS_PER_EVALUATION]
+    )
     if not rows:
         return []
     values = np.array([float(r[2]) for r in rows])
@@ -96,7 +97,7 @@ def _epoch(t: datetime) -> int:
 
 def _minute_rows(chart: Chart, start: datetime, end: datetime) -> list[tuple]:
     qs = events_for_chart(chart).filter(timestamp__gte=start, timestamp__lt=end)
-    qs = qs.annotate(minute=TruncMinute("timestamp", tzinfo=dt_timezone.utc)).values("minute")
+    qs = qs.annotate(minute=TruncMinute("timestamp", tzinfo=UTC)).values("minute")
     if chart.metric == Metric.ERROR_RATE:
         qs = qs.annotate(n=Count("id"), total=Count("id", filter=Q(status=Event.Status.ERROR)))
         return [(r["minute"], r["n"], float(r["total"]), 0.0) for r in qs.order_by("minute")]
@@ -113,7 +114,9 @@ def _minute_rows(chart: Chart, start: datetime, end: datetime) -> list[tuple]:
 def closed_buckets(chart: Chart, now: datetime) -> list[Bucket]:
     """Per-bucket sums for every closed bucket after the cursor (empty buckets omitted)."""
     interval = chart.subgroup_seconds
-    closed_until = (_epoch(now) - SUBGROUP_GRACE_SECONDS - settle_seconds()) // interval * interval
+    closed_until = (
+        int(_epoch(now) - SUBGROUP_GRACE_SECONDS - settle_seconds()) // interval * interval
+    )
     if chart.cursor_bucket is not None:
         start_epoch = _epoch(chart.cursor_bucket) + interval
     else:
@@ -124,7 +127,7 @@ def closed_buckets(chart: Chart, now: datetime) -> list[Bucket]:
         start_epoch = _epoch(first_t) // interval * interval
     if start_epoch >= closed_until:
         return []
-    utc = dt_timezone.utc
+    utc = UTC
     rows = _minute_rows(
         chart,
         datetime.fromtimestamp(start_epoch, tz=utc),
@@ -152,8 +155,13 @@ def collect_subgroup_points(chart: Chart, now: datetime) -> list[ChartPoint]:
         if chart.metric == Metric.ERROR_RATE:
             proportion = bucket.total / bucket.n
             point = ChartPoint(
-                chart=chart, key=_epoch(bucket.start), t=bucket.start, value=proportion,
-                stat=proportion, n=bucket.n, defectives=int(bucket.total),
+                chart=chart,
+                key=_epoch(bucket.start),
+                t=bucket.start,
+                value=proportion,
+                stat=proportion,
+                n=bucket.n,
+                defectives=int(bucket.total),
             )
         else:
             mean = bucket.total / bucket.n
@@ -162,8 +170,13 @@ def collect_subgroup_points(chart: Chart, now: datetime) -> list[ChartPoint]:
                 var = (bucket.total_sq - bucket.total**2 / bucket.n) / (bucket.n - 1)
                 spread = float(np.sqrt(max(var, 0.0)))
             point = ChartPoint(
-                chart=chart, key=_epoch(bucket.start), t=bucket.start,
-                value=float(to_display(chart, mean)), stat=mean, n=bucket.n, spread=spread,
+                chart=chart,
+                key=_epoch(bucket.start),
+                t=bucket.start,
+                value=float(to_display(chart, mean)),
+                stat=mean,
+                n=bucket.n,
+                spread=spread,
             )
         points.append(point)
     return ChartPoint.objects.bulk_create(points) if points else []
@@ -179,6 +192,10 @@ def has_pending_events(chart: Chart) -> bool:
     """Whether events exist that a later evaluation will chart (so the chart stays dirty)."""
     if chart.is_per_event:
         return events_for_chart(chart).filter(id__gt=chart.cursor_event_id).exists()
-    after = chart.cursor_bucket + timedelta(seconds=chart.subgroup_seconds) if chart.cursor_bucket else None
+    after = (
+        chart.cursor_bucket + timedelta(seconds=chart.subgroup_seconds)
+        if chart.cursor_bucket
+        else None
+    )
     qs = events_for_chart(chart)
     return (qs.filter(timestamp__gte=after) if after else qs).exists()

@@ -13,7 +13,9 @@ from spc.triggers import dirty_chart_ids
 def evaluate_project(project_id: int) -> int:
     """Evaluate the dirty charts of one project; returns how many points were added."""
     added = 0
-    for chart_id in Chart.objects.filter(project_id=project_id, dirty=True).values_list("id", flat=True):
+    for chart_id in Chart.objects.filter(project_id=project_id, dirty=True).values_list(
+        "id", flat=True
+    ):
         result = evaluate_chart(chart_id)
         added += len(result.new_points) if result else 0
     return added

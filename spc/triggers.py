@@ -25,12 +25,22 @@ def mark_project_dirty(project_id: int) -> None:
 
 
 def queue_project_evaluation(project_id: int) -> None:
+    from spc.series import settle_seconds
     from spc.tasks import evaluate_project
 
-    # cache.add is atomic: only the first caller in the window queues a task.
+    # cache.add is atomic: only the first caller in the window queues a task. It runs once
+    # the settle window has passed, so the events that asked for it are visible to it.
     if cache.add(f"spc:queued:{project_id}", 1, timeout=DEBOUNCE_SECONDS):
-        evaluate_project.delay(project_id)
+        settle = settle_seconds()
+        if settle:
+            evaluate_project.apply_async((project_id,), countdown=settle + 0.1)
+        else:
+            evaluate_project.delay(project_id)
 
 
 def dirty_chart_ids(limit: int = 1000) -> Iterable[int]:
-    return Chart.objects.filter(dirty=True).order_by("evaluated_at").values_list("id", flat=True)[:limit]
+    return (
+        Chart.objects.filter(dirty=True)
+        .order_by("evaluated_at")
+        .values_list("id", flat=True)[:limit]
+    )

@@ -15,7 +15,9 @@ urlpatterns = [
         api.AcknowledgeView.as_view(),
         name="api-violation-acknowledge",
     ),
-    path("api/v1/export/violations.csv", api.ViolationsCsvView.as_view(), name="api-violations-csv"),
+    path(
+        "api/v1/export/violations.csv", api.ViolationsCsvView.as_view(), name="api-violations-csv"
+    ),
     path(PROJECT + "api/spc/charts", api.SessionChartListView.as_view(), name="session-api-charts"),
     path(
         PROJECT + "api/spc/charts/<int:chart_id>",
@@ -23,7 +25,9 @@ urlpatterns = [
         name="session-api-chart",
     ),
     path(
-        PROJECT + "api/violations", api.SessionViolationListView.as_view(), name="session-api-violations"
+        PROJECT + "api/violations",
+        api.SessionViolationListView.as_view(),
+        name="session-api-violations",
     ),
     path(
         PROJECT + "api/violations/<int:violation_id>/acknowledge",
@@ -40,7 +44,9 @@ urlpatterns = [
     path(PROJECT + "charts/<int:chart_id>/edit/", views.chart_edit, name="chart-edit"),
     path(PROJECT + "charts/<int:chart_id>/delete/", views.chart_delete, name="chart-delete"),
     path(PROJECT + "charts/<int:chart_id>/reset/", views.chart_reset, name="chart-reset"),
-    path(PROJECT + "violations/<int:violation_id>/", views.violation_detail, name="violation-detail"),
+    path(
+        PROJECT + "violations/<int:violation_id>/", views.violation_detail, name="violation-detail"
+    ),
     path(
         PROJECT + "violations/<int:violation_id>/<str:action>/",
         views.violation_action,

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001, RUF002, RUF003 -- statistical notation (σ, −, x̄) is intended
 """Shewhart control limits: individuals, X̄-R, X̄-S and p charts.
 
 Conventions common to every chart here:

@@ -7,144 +7,316 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenants', '0001_initial'),
+        ("tenants", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Chart',
+            name="Chart",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('metric', models.CharField(choices=[('latency_ms', 'Latency (ms)'), ('ttft_ms', 'Time to first token (ms)'), ('output_tokens_per_s', 'Output tokens/s'), ('cost_usd', 'Cost per call (USD)'), ('error_rate', 'Error rate')], max_length=32)),
-                ('chart_type', models.CharField(choices=[('individuals', 'Individuals (one point per call)'), ('xbar_s', 'X̄-S (mean per time subgroup)'), ('p', 'p-chart (error proportion per time subgroup)'), ('ewma', 'EWMA (small sustained shifts)'), ('cusum', 'CUSUM (small sustained shifts)')], max_length=16)),
-                ('transform', models.CharField(choices=[('none', 'None'), ('log', 'Log scale')], default='none', max_length=8)),
-                ('filter', models.JSONField(blank=True, default=dict)),
-                ('filter_key', models.CharField(default='{}', max_length=500)),
-                ('subgroup_seconds', models.PositiveIntegerField(default=60)),
-                ('rule_set', models.CharField(choices=[('nelson', 'Nelson rules'), ('western_electric', 'Western Electric rules')], default='nelson', max_length=20)),
-                ('rules', models.JSONField(default=list)),
-                ('rule_params', models.JSONField(blank=True, default=dict)),
-                ('baseline_size', models.PositiveIntegerField(default=50)),
-                ('limits_mode', models.CharField(choices=[('frozen', 'Frozen after the baseline'), ('rolling', 'Rolling over the last N points')], default='frozen', max_length=10)),
-                ('rolling_window', models.PositiveIntegerField(default=100)),
-                ('ewma_lambda', models.FloatField(default=0.2)),
-                ('ewma_l', models.FloatField(default=3.0)),
-                ('cusum_k', models.FloatField(default=0.5)),
-                ('cusum_h', models.FloatField(default=5.0)),
-                ('status', models.CharField(choices=[('baseline', 'Collecting baseline'), ('in_control', 'In control'), ('out_of_control', 'Out of control')], default='baseline', max_length=16)),
-                ('auto_created', models.BooleanField(default=False)),
-                ('baseline_started_at', models.DateTimeField(blank=True, null=True)),
-                ('cursor_received_at', models.DateTimeField(blank=True, null=True)),
-                ('cursor_event_id', models.BigIntegerField(default=0)),
-                ('cursor_bucket', models.DateTimeField(blank=True, null=True)),
-                ('evaluated_point_id', models.BigIntegerField(default=0)),
-                ('dirty', models.BooleanField(default=True)),
-                ('evaluated_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.organization')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='charts', to='tenants.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "metric",
+                    models.CharField(
+                        choices=[
+                            ("latency_ms", "Latency (ms)"),
+                            ("ttft_ms", "Time to first token (ms)"),
+                            ("output_tokens_per_s", "Output tokens/s"),
+                            ("cost_usd", "Cost per call (USD)"),
+                            ("error_rate", "Error rate"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "chart_type",
+                    models.CharField(
+                        choices=[
+                            ("individuals", "Individuals (one point per call)"),
+                            ("xbar_s", "X̄-S (mean per time subgroup)"),
+                            ("p", "p-chart (error proportion per time subgroup)"),
+                            ("ewma", "EWMA (small sustained shifts)"),
+                            ("cusum", "CUSUM (small sustained shifts)"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "transform",
+                    models.CharField(
+                        choices=[("none", "None"), ("log", "Log scale")],
+                        default="none",
+                        max_length=8,
+                    ),
+                ),
+                ("filter", models.JSONField(blank=True, default=dict)),
+                ("filter_key", models.CharField(default="{}", max_length=500)),
+                ("subgroup_seconds", models.PositiveIntegerField(default=60)),
+                (
+                    "rule_set",
+                    models.CharField(
+                        choices=[
+                            ("nelson", "Nelson rules"),
+                            ("western_electric", "Western Electric rules"),
+                        ],
+                        default="nelson",
+                        max_length=20,
+                    ),
+                ),
+                ("rules", models.JSONField(default=list)),
+                ("rule_params", models.JSONField(blank=True, default=dict)),
+                ("baseline_size", models.PositiveIntegerField(default=50)),
+                (
+                    "limits_mode",
+                    models.CharField(
+                        choices=[
+                            ("frozen", "Frozen after the baseline"),
+                            ("rolling", "Rolling over the last N points"),
+                        ],
+                        default="frozen",
+                        max_length=10,
+                    ),
+                ),
+                ("rolling_window", models.PositiveIntegerField(default=100)),
+                ("ewma_lambda", models.FloatField(default=0.2)),
+                ("ewma_l", models.FloatField(default=3.0)),
+                ("cusum_k", models.FloatField(default=0.5)),
+                ("cusum_h", models.FloatField(default=5.0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("baseline", "Collecting baseline"),
+                            ("in_control", "In control"),
+                            ("out_of_control", "Out of control"),
+                        ],
+                        default="baseline",
+                        max_length=16,
+                    ),
+                ),
+                ("auto_created", models.BooleanField(default=False)),
+                ("baseline_started_at", models.DateTimeField(blank=True, null=True)),
+                ("cursor_received_at", models.DateTimeField(blank=True, null=True)),
+                ("cursor_event_id", models.BigIntegerField(default=0)),
+                ("cursor_bucket", models.DateTimeField(blank=True, null=True)),
+                ("evaluated_point_id", models.BigIntegerField(default=0)),
+                ("dirty", models.BooleanField(default=True)),
+                ("evaluated_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.organization",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="charts",
+                        to="tenants.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['project', 'name'],
+                "ordering": ["project", "name"],
             },
         ),
         migrations.CreateModel(
-            name='ChartPoint',
+            name="ChartPoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.BigIntegerField()),
-                ('t', models.DateTimeField()),
-                ('value', models.FloatField()),
-                ('stat', models.FloatField()),
-                ('n', models.PositiveIntegerField(default=1)),
-                ('defectives', models.PositiveIntegerField(default=0)),
-                ('spread', models.FloatField(default=0.0)),
-                ('chart', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='points', to='spc.chart')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.BigIntegerField()),
+                ("t", models.DateTimeField()),
+                ("value", models.FloatField()),
+                ("stat", models.FloatField()),
+                ("n", models.PositiveIntegerField(default=1)),
+                ("defectives", models.PositiveIntegerField(default=0)),
+                ("spread", models.FloatField(default=0.0)),
+                (
+                    "chart",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="points",
+                        to="spc.chart",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='ControlLimits',
+            name="ControlLimits",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('center', models.FloatField()),
-                ('sigma', models.FloatField()),
-                ('ucl', models.FloatField()),
-                ('lcl', models.FloatField()),
-                ('typical_n', models.FloatField(default=1)),
-                ('baseline_n', models.PositiveIntegerField()),
-                ('rolling', models.BooleanField(default=False)),
-                ('computed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('valid_from', models.DateTimeField()),
-                ('valid_to', models.DateTimeField(blank=True, null=True)),
-                ('chart', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='limits_history', to='spc.chart')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("center", models.FloatField()),
+                ("sigma", models.FloatField()),
+                ("ucl", models.FloatField()),
+                ("lcl", models.FloatField()),
+                ("typical_n", models.FloatField(default=1)),
+                ("baseline_n", models.PositiveIntegerField()),
+                ("rolling", models.BooleanField(default=False)),
+                ("computed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("valid_from", models.DateTimeField()),
+                ("valid_to", models.DateTimeField(blank=True, null=True)),
+                (
+                    "chart",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="limits_history",
+                        to="spc.chart",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['computed_at'],
+                "ordering": ["computed_at"],
             },
         ),
         migrations.CreateModel(
-            name='Violation',
+            name="Violation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule', models.PositiveSmallIntegerField()),
-                ('t', models.DateTimeField()),
-                ('value', models.FloatField()),
-                ('limits', models.JSONField(default=dict)),
-                ('context', models.JSONField(default=list)),
-                ('context_after_pending', models.PositiveSmallIntegerField(default=0)),
-                ('telemetry', models.JSONField(blank=True, null=True)),
-                ('event_ids', models.JSONField(default=list)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('acknowledged', 'Acknowledged'), ('resolved', 'Resolved')], default='open', max_length=16)),
-                ('note', models.TextField(blank=True)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('acknowledged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('chart', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='violations', to='spc.chart')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.organization')),
-                ('point', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='violations', to='spc.chartpoint')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='violations', to='tenants.project')),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("rule", models.PositiveSmallIntegerField()),
+                ("t", models.DateTimeField()),
+                ("value", models.FloatField()),
+                ("limits", models.JSONField(default=dict)),
+                ("context", models.JSONField(default=list)),
+                ("context_after_pending", models.PositiveSmallIntegerField(default=0)),
+                ("telemetry", models.JSONField(blank=True, null=True)),
+                ("event_ids", models.JSONField(default=list)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("acknowledged", "Acknowledged"),
+                            ("resolved", "Resolved"),
+                        ],
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "chart",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="violations",
+                        to="spc.chart",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.organization",
+                    ),
+                ),
+                (
+                    "point",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="violations",
+                        to="spc.chartpoint",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="violations",
+                        to="tenants.project",
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-t', '-id'],
+                "ordering": ["-t", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='chart',
-            index=models.Index(fields=['dirty', 'project'], name='chart_dirty'),
+            model_name="chart",
+            index=models.Index(fields=["dirty", "project"], name="chart_dirty"),
         ),
         migrations.AddConstraint(
-            model_name='chart',
-            constraint=models.UniqueConstraint(condition=models.Q(('auto_created', True)), fields=('project', 'metric', 'chart_type', 'filter_key'), name='one_auto_chart_per_series'),
+            model_name="chart",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("auto_created", True)),
+                fields=("project", "metric", "chart_type", "filter_key"),
+                name="one_auto_chart_per_series",
+            ),
         ),
         migrations.AddIndex(
-            model_name='chartpoint',
-            index=models.Index(fields=['chart', 't'], name='point_chart_time'),
+            model_name="chartpoint",
+            index=models.Index(fields=["chart", "t"], name="point_chart_time"),
         ),
         migrations.AddConstraint(
-            model_name='chartpoint',
-            constraint=models.UniqueConstraint(fields=('chart', 'key'), name='one_point_per_key'),
+            model_name="chartpoint",
+            constraint=models.UniqueConstraint(fields=("chart", "key"), name="one_point_per_key"),
         ),
         migrations.AddIndex(
-            model_name='violation',
-            index=models.Index(fields=['project', '-t'], name='violation_project_time'),
+            model_name="violation",
+            index=models.Index(fields=["project", "-t"], name="violation_project_time"),
         ),
         migrations.AddIndex(
-            model_name='violation',
-            index=models.Index(fields=['chart', 'status'], name='violation_chart_status'),
+            model_name="violation",
+            index=models.Index(fields=["chart", "status"], name="violation_chart_status"),
         ),
         migrations.AddConstraint(
-            model_name='violation',
-            constraint=models.UniqueConstraint(fields=('chart', 'rule', 'point'), name='one_violation_per_rule_point'),
+            model_name="violation",
+            constraint=models.UniqueConstraint(
+                fields=("chart", "rule", "point"), name="one_violation_per_rule_point"
+            ),
         ),
     ]

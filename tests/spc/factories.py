@@ -10,8 +10,15 @@ from django.utils import timezone
 from monitoring.models import Event
 
 
-def add_events(project, latencies, *, start: datetime | None = None, step_s: float = 1.0,
-               received_at: datetime | None = None, **fields) -> list[Event]:
+def add_events(
+    project,
+    latencies,
+    *,
+    start: datetime | None = None,
+    step_s: float = 1.0,
+    received_at: datetime | None = None,
+    **fields,
+) -> list[Event]:
     """Store one event per latency (ms), `step_s` apart, received well in the past so the
     settle window of the evaluator never hides them."""
     start = start or timezone.now() - timedelta(hours=2)
@@ -20,9 +27,13 @@ def add_events(project, latencies, *, start: datetime | None = None, step_s: flo
     defaults.update(fields)
     events = [
         Event(
-            organization_id=project.organization_id, project=project, event_id=uuid.uuid4(),
-            timestamp=start + timedelta(seconds=i * step_s), received_at=received_at,
-            latency_ms=float(v), **defaults,
+            organization_id=project.organization_id,
+            project=project,
+            event_id=uuid.uuid4(),
+            timestamp=start + timedelta(seconds=i * step_s),
+            received_at=received_at,
+            latency_ms=float(v),
+            **defaults,
         )
         for i, v in enumerate(latencies)
     ]

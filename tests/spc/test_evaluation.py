@@ -18,9 +18,14 @@ pytestmark = pytest.mark.django_db
 
 def latency_chart(project, **kw) -> Chart:
     fields = {
-        "organization": project.organization, "project": project, "name": "latency",
-        "metric": Metric.LATENCY, "chart_type": ChartType.INDIVIDUALS,
-        "transform": Transform.LOG, "filter": {"model": "gpt-4o"}, "baseline_size": 50,
+        "organization": project.organization,
+        "project": project,
+        "name": "latency",
+        "metric": Metric.LATENCY,
+        "chart_type": ChartType.INDIVIDUALS,
+        "transform": Transform.LOG,
+        "filter": {"model": "gpt-4o"},
+        "baseline_size": 50,
     }
     fields.update(kw)
     return Chart.objects.create(**fields)
@@ -60,7 +65,9 @@ def test_a_sustained_shift_fires_rule_2_on_the_ninth_point_exactly_once(project)
     # A point below the centre line ends any run from the baseline; then nine points just
     # above it (well inside 1σ); then the evaluation runs twice.
     add_events(project, [center_ms * 0.98], start=timezone.now() - timedelta(minutes=31))
-    shifted = add_events(project, [center_ms * 1.02] * 9, start=timezone.now() - timedelta(minutes=30))
+    shifted = add_events(
+        project, [center_ms * 1.02] * 9, start=timezone.now() - timedelta(minutes=30)
+    )
     evaluate_chart(chart.pk)
     evaluate_chart(chart.pk)
     rule2 = Violation.objects.filter(chart=chart, rule=2)
@@ -132,7 +139,9 @@ def test_reset_baseline_keeps_the_old_limits_in_the_history(project):
     assert chart.current_limits() is None
     old.refresh_from_db()
     assert old.valid_to is not None
-    add_events(project, baseline_values(20, seed=5) * 2, start=timezone.now() + timedelta(seconds=1))
+    add_events(
+        project, baseline_values(20, seed=5) * 2, start=timezone.now() + timedelta(seconds=1)
+    )
     evaluate_chart(chart.pk)
     new = chart.current_limits()
     assert new is not None and new.pk != old.pk
@@ -141,12 +150,19 @@ def test_reset_baseline_keeps_the_old_limits_in_the_history(project):
 
 
 def test_rolling_limits_move_with_the_process(project):
-    chart = latency_chart(project, baseline_size=20, limits_mode=Chart.LimitsMode.ROLLING,
-                          rolling_window=20, rules=[1])
+    chart = latency_chart(
+        project,
+        baseline_size=20,
+        limits_mode=Chart.LimitsMode.ROLLING,
+        rolling_window=20,
+        rules=[1],
+    )
     add_events(project, baseline_values(20))
     evaluate_chart(chart.pk)
     first = chart.current_limits().center
-    add_events(project, baseline_values(20, seed=3) * 1.5, start=timezone.now() - timedelta(minutes=30))
+    add_events(
+        project, baseline_values(20, seed=3) * 1.5, start=timezone.now() - timedelta(minutes=30)
+    )
     evaluate_chart(chart.pk)  # judged with the old limits, then the window moves
     add_events(project, [600.0], start=timezone.now() - timedelta(minutes=10))
     evaluate_chart(chart.pk)

@@ -26,9 +26,13 @@ def test_summaries_give_the_same_centre_and_sigma_as_raw_subgroups(sizes):
     assert summary.center == pytest.approx(raw.xbar.center)
     n_bar = round(np.mean(sizes))
     # Process sigma at the typical size: s̄ / c4(n̄) with the same pooled s̄.
-    expected_sigma = np.sqrt(
-        sum((n - 1) * s**2 for n, s in zip(sizes, stds, strict=True)) / sum(n - 1 for n in sizes)
-    ) / constants_for(n_bar).c4
+    expected_sigma = (
+        np.sqrt(
+            sum((n - 1) * s**2 for n, s in zip(sizes, stds, strict=True))
+            / sum(n - 1 for n in sizes)
+        )
+        / constants_for(n_bar).c4
+    )
     assert summary.sigma == pytest.approx(expected_sigma)
     assert summary.ucl == pytest.approx(summary.center + 3 * summary.sigma / np.sqrt(n_bar))
 
