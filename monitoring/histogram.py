@@ -1,12 +1,13 @@
 """Log-bucketed histogram for latency and TTFT rollups, with a stated relative error.
 
-Bucket `i` holds values in (γ^(i-1), γ^i] with γ = (1 + α) / (1 - α); a bucket is reported as
-2·γ^i / (γ + 1), which is within a relative error α of every value it holds (the DDSketch
-construction). Histograms of any number of minutes merge by adding counts per bucket, so
-percentiles over long windows cost a number of buckets, not a number of events.
+Bucket `i` holds values in (gamma^(i-1), gamma^i] with gamma = (1 + a) / (1 - a), and is
+reported as 2 * gamma^i / (gamma + 1), which is within a relative error `a` (RELATIVE_ERROR)
+of every value it holds (the DDSketch construction). Histograms of any number of minutes
+merge by adding counts per bucket, so percentiles over long windows cost a number of
+buckets, not a number of events.
 
 Percentiles use the nearest-rank definition: the p-quantile of n values is the ⌈p·n⌉-th
-smallest. The estimate for that rank is within α of the exact nearest-rank value.
+smallest. The estimate for that rank is within RELATIVE_ERROR of the exact nearest-rank value.
 """
 
 from __future__ import annotations
@@ -36,9 +37,7 @@ def bucket_value(bucket: int) -> float:
     return 2 * GAMMA**bucket / (GAMMA + 1)
 
 
-def percentiles(
-    counts: Mapping[int, int], qs: Iterable[float]
-) -> dict[float, float | None]:
+def percentiles(counts: Mapping[int, int], qs: Iterable[float]) -> dict[float, float | None]:
     """Nearest-rank percentiles (q in 0..1) of a histogram given as {bucket: count}."""
     qs = list(qs)
     total = sum(counts.values())

@@ -99,7 +99,7 @@ class Event(models.Model):
 
 
 class HostSample(models.Model):
-    """One host telemetry sample (percentages 0–100), shown next to violations as context."""
+    """One host telemetry sample (percentages 0 to 100), shown next to violations as context."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="host_samples")

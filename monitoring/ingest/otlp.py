@@ -93,9 +93,7 @@ def parse_request(body: bytes, content_type: str) -> ExportTraceServiceRequest:
         else:
             payload = msgspec.json.decode(body)
             if not isinstance(payload, dict):
-                raise MalformedOTLP(
-                    "The body must be a JSON object (ExportTraceServiceRequest)."
-                )
+                raise MalformedOTLP("The body must be a JSON object (ExportTraceServiceRequest).")
             json_format.ParseDict(_hex_ids_to_base64(payload), request)
     except (
         DecodeError,
@@ -103,9 +101,7 @@ def parse_request(body: bytes, content_type: str) -> ExportTraceServiceRequest:
         msgspec.DecodeError,
         ValueError,
     ) as exc:
-        raise MalformedOTLP(
-            f"Not a valid OTLP ExportTraceServiceRequest: {exc}"
-        ) from None
+        raise MalformedOTLP(f"Not a valid OTLP ExportTraceServiceRequest: {exc}") from None
     return request
 
 
@@ -183,41 +179,30 @@ def _as_int(value: Any) -> Any:
     return value
 
 
-def map_request(
-    request: ExportTraceServiceRequest, now: datetime | None = None
-) -> MappedSpans:
+def map_request(request: ExportTraceServiceRequest, now: datetime | None = None) -> MappedSpans:
     """Map every GenAI span of the request to an event; count the ones that cannot be."""
     now = now or datetime.now(UTC)
     result = MappedSpans()
     for resource_spans in request.resource_spans:
-        resource = {
-            kv.key: _value(kv.value) for kv in resource_spans.resource.attributes
-        }
+        resource = {kv.key: _value(kv.value) for kv in resource_spans.resource.attributes}
         for scope_spans in resource_spans.scope_spans:
             for span in scope_spans.spans:
                 attributes = {kv.key: _value(kv.value) for kv in span.attributes}
                 if not any(key.startswith("gen_ai.") for key in attributes):
                     continue
                 try:
-                    result.events.append(
-                        _span_to_event(span, attributes, resource, now)
-                    )
+                    result.events.append(_span_to_event(span, attributes, resource, now))
                 except (msgspec.ValidationError, ValueError) as exc:
                     result.rejected += 1
                     result.reasons.append(f"span {span.span_id.hex() or '?'}: {exc}")
     return result
 
 
-def _span_to_event(
-    span: Any, attributes: dict[str, Any], resource: dict[str, Any], now: datetime
-):
+def _span_to_event(span: Any, attributes: dict[str, Any], resource: dict[str, Any], now: datetime):
     model = _first(attributes, RESPONSE_MODEL) or _first(attributes, REQUEST_MODEL)
     if not model:
         raise ValueError("no gen_ai.response.model or gen_ai.request.model attribute")
-    if (
-        span.end_time_unix_nano < span.start_time_unix_nano
-        or not span.start_time_unix_nano
-    ):
+    if span.end_time_unix_nano < span.start_time_unix_nano or not span.start_time_unix_nano:
         raise ValueError("the span has no start time or ends before it starts")
     latency_ms = (span.end_time_unix_nano - span.start_time_unix_nano) / 1e6
     ttft_s = _first(attributes, TIME_TO_FIRST_CHUNK)
@@ -236,9 +221,7 @@ def _span_to_event(
         "timestamp": datetime.fromtimestamp(span.start_time_unix_nano / 1e9, tz=UTC),
         "provider": _first(attributes, PROVIDER),
         "model": model,
-        "operation": _OPERATIONS.get(
-            str(attributes.get("gen_ai.operation.name", "")), "other"
-        )
+        "operation": _OPERATIONS.get(str(attributes.get("gen_ai.operation.name", "")), "other")
         if attributes.get("gen_ai.operation.name")
         else "chat",
         "environment": _first(resource, ENVIRONMENT) or "production",
@@ -250,9 +233,7 @@ def _span_to_event(
         "cache_creation_input_tokens": _as_int(_first(attributes, CACHE_WRITE_TOKENS)),
         "reasoning_tokens": _as_int(_first(attributes, REASONING_TOKENS)),
         "status": "error" if failed else "ok",
-        "error_type": (
-            str(error_type) if error_type else span.status.message or "error"
-        )[:128]
+        "error_type": (str(error_type) if error_type else span.status.message or "error")[:128]
         if failed
         else None,
         "http_status": _as_int(_first(attributes, HTTP_STATUS)),

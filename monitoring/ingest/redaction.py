@@ -39,12 +39,8 @@ _LABELLED_SECRET_RE = re.compile(
     ([A-Za-z0-9_\-./+=]{16,})
     """
 )
-_EMAIL_RE = re.compile(
-    r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b"
-)
-_IBAN_RE = re.compile(
-    r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b"
-)
+_EMAIL_RE = re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b")
+_IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
 _CARD_RE = re.compile(r"(?<![\d.])\d(?:[ \-]?\d){12,18}(?![\d.])")
 _IPV4_RE = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 # Broad candidate for IPv6 (including "::" forms); `ipaddress` decides.
@@ -82,9 +78,7 @@ def iban_valid(candidate: str) -> bool:
 
 def _replace_card(match: re.Match[str]) -> str:
     digits = re.sub(r"\D", "", match.group(0))
-    return (
-        "[CARD]" if 13 <= len(digits) <= 19 and luhn_valid(digits) else match.group(0)
-    )
+    return "[CARD]" if 13 <= len(digits) <= 19 and luhn_valid(digits) else match.group(0)
 
 
 def _replace_iban(match: re.Match[str]) -> str:

@@ -71,9 +71,7 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=False):
 
 
 class EventBatchIn(msgspec.Struct):
-    events: Annotated[
-        list[EventIn], msgspec.Meta(min_length=1, max_length=MAX_EVENTS_PER_BATCH)
-    ]
+    events: Annotated[list[EventIn], msgspec.Meta(min_length=1, max_length=MAX_EVENTS_PER_BATCH)]
 
 
 # What each field must be, in words a client can act on (the slow path's messages).
@@ -98,7 +96,7 @@ FIELD_RULES: dict[str, str] = {
     "trace_id": "must be 32 hexadecimal characters",
     "span_id": "must be 16 hexadecimal characters",
     "tags": (
-        "must be an object of at most 32 string keys (1–64 characters) "
+        "must be an object of at most 32 string keys (1 to 64 characters) "
         "mapped to string values (at most 256 characters)"
     ),
     "prompt": "must be a string",
@@ -176,9 +174,7 @@ def _decode_untyped(body: bytes) -> Any:
 def _collect_errors(payload: Any, now: datetime) -> list[FieldError]:
     """Walk an untyped payload and list every problem, item by item and field by field."""
     if not isinstance(payload, dict):
-        return [
-            FieldError(None, None, 'The body must be a JSON object: {"events": [...]}.')
-        ]
+        return [FieldError(None, None, 'The body must be a JSON object: {"events": [...]}.')]
     events = payload.get("events")
     if events is None:
         return [FieldError(None, "events", "This field is required.")]
@@ -213,11 +209,7 @@ def _item_errors(index: int, item: Any, now: datetime) -> list[FieldError]:
         try:
             converted[name] = msgspec.convert(item[name], field_type)
         except msgspec.ValidationError:
-            errors.append(
-                FieldError(
-                    index, name, f"{FIELD_RULES[name]} (got {_show(item[name])})"
-                )
-            )
+            errors.append(FieldError(index, name, f"{FIELD_RULES[name]} (got {_show(item[name])})"))
     if errors:
         return errors
     event = msgspec.convert(converted, EventIn)
@@ -231,25 +223,17 @@ def _cross_field_errors(
     if not math.isfinite(event.latency_ms):
         errors.append(FieldError(index, "latency_ms", "must be a finite number"))
     if event.ttft_ms is not None and event.ttft_ms > event.latency_ms:
-        errors.append(
-            FieldError(index, "ttft_ms", "must not be greater than latency_ms")
-        )
+        errors.append(FieldError(index, "ttft_ms", "must not be greater than latency_ms"))
     if event.timestamp is not None and event.timestamp > now + MAX_FUTURE_SKEW:
         errors.append(
-            FieldError(
-                index, "timestamp", "must not be more than 5 minutes in the future"
-            )
+            FieldError(index, "timestamp", "must not be more than 5 minutes in the future")
         )
     if has_nul:
         for name in _STRING_FIELDS:
             value = getattr(event, name)
             if value is not None and "\x00" in value:
-                errors.append(
-                    FieldError(index, name, "must not contain NUL characters")
-                )
-        if event.tags and any(
-            "\x00" in k or "\x00" in v for k, v in event.tags.items()
-        ):
+                errors.append(FieldError(index, name, "must not contain NUL characters"))
+        if event.tags and any("\x00" in k or "\x00" in v for k, v in event.tags.items()):
             errors.append(FieldError(index, "tags", "must not contain NUL characters"))
     return errors
 

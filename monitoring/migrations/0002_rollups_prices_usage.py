@@ -6,128 +6,285 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('monitoring', '0001_initial'),
-        ('tenants', '0001_initial'),
+        ("monitoring", "0001_initial"),
+        ("tenants", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ApiKeyRateLimit',
+            name="ApiKeyRateLimit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('requests_per_second', models.FloatField()),
-                ('burst', models.PositiveIntegerField()),
-                ('api_key', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='rate_limit', to='tenants.apikey')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("requests_per_second", models.FloatField()),
+                ("burst", models.PositiveIntegerField()),
+                (
+                    "api_key",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rate_limit",
+                        to="tenants.apikey",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('requests_per_second__gt', 0)), name='rate_limit_positive')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("requests_per_second__gt", 0)),
+                        name="rate_limit_positive",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='EventRollup',
+            name="EventRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('minute', models.BigIntegerField()),
-                ('model', models.CharField(max_length=128)),
-                ('environment', models.CharField(max_length=64)),
-                ('source', models.CharField(max_length=8)),
-                ('count', models.BigIntegerField(default=0)),
-                ('errors', models.BigIntegerField(default=0)),
-                ('latency_sum', models.FloatField(default=0)),
-                ('latency_sumsq', models.FloatField(default=0)),
-                ('latency_min', models.FloatField(null=True)),
-                ('latency_max', models.FloatField(null=True)),
-                ('ttft_count', models.BigIntegerField(default=0)),
-                ('ttft_sum', models.FloatField(default=0)),
-                ('ttft_sumsq', models.FloatField(default=0)),
-                ('ttft_min', models.FloatField(null=True)),
-                ('ttft_max', models.FloatField(null=True)),
-                ('input_tokens', models.BigIntegerField(default=0)),
-                ('output_tokens', models.BigIntegerField(default=0)),
-                ('cached_input_tokens', models.BigIntegerField(default=0)),
-                ('cache_creation_input_tokens', models.BigIntegerField(default=0)),
-                ('reasoning_tokens', models.BigIntegerField(default=0)),
-                ('cost_usd_e10', models.BigIntegerField(default=0)),
-                ('priced_count', models.BigIntegerField(default=0)),
-                ('unpriced_count', models.BigIntegerField(default=0)),
-                ('tps_count', models.BigIntegerField(default=0)),
-                ('tps_sum', models.FloatField(default=0)),
-                ('organization', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.organization')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("minute", models.BigIntegerField()),
+                ("model", models.CharField(max_length=128)),
+                ("environment", models.CharField(max_length=64)),
+                ("source", models.CharField(max_length=8)),
+                ("count", models.BigIntegerField(default=0)),
+                ("errors", models.BigIntegerField(default=0)),
+                ("latency_sum", models.FloatField(default=0)),
+                ("latency_sumsq", models.FloatField(default=0)),
+                ("latency_min", models.FloatField(null=True)),
+                ("latency_max", models.FloatField(null=True)),
+                ("ttft_count", models.BigIntegerField(default=0)),
+                ("ttft_sum", models.FloatField(default=0)),
+                ("ttft_sumsq", models.FloatField(default=0)),
+                ("ttft_min", models.FloatField(null=True)),
+                ("ttft_max", models.FloatField(null=True)),
+                ("input_tokens", models.BigIntegerField(default=0)),
+                ("output_tokens", models.BigIntegerField(default=0)),
+                ("cached_input_tokens", models.BigIntegerField(default=0)),
+                ("cache_creation_input_tokens", models.BigIntegerField(default=0)),
+                ("reasoning_tokens", models.BigIntegerField(default=0)),
+                ("cost_usd_e10", models.BigIntegerField(default=0)),
+                ("priced_count", models.BigIntegerField(default=0)),
+                ("unpriced_count", models.BigIntegerField(default=0)),
+                ("tps_count", models.BigIntegerField(default=0)),
+                ("tps_sum", models.FloatField(default=0)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.organization",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.project",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('project', 'minute', 'model', 'environment', 'source'), name='rollup_series_minute')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("project", "minute", "model", "environment", "source"),
+                        name="rollup_series_minute",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='EventRollupBucket',
+            name="EventRollupBucket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('minute', models.BigIntegerField()),
-                ('model', models.CharField(max_length=128)),
-                ('environment', models.CharField(max_length=64)),
-                ('source', models.CharField(max_length=8)),
-                ('metric', models.CharField(max_length=1)),
-                ('bucket', models.SmallIntegerField()),
-                ('count', models.BigIntegerField(default=0)),
-                ('organization', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.organization')),
-                ('project', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("minute", models.BigIntegerField()),
+                ("model", models.CharField(max_length=128)),
+                ("environment", models.CharField(max_length=64)),
+                ("source", models.CharField(max_length=8)),
+                ("metric", models.CharField(max_length=1)),
+                ("bucket", models.SmallIntegerField()),
+                ("count", models.BigIntegerField(default=0)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.organization",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.project",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('project', 'minute', 'model', 'environment', 'source', 'metric', 'bucket'), name='rollup_bucket_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=(
+                            "project",
+                            "minute",
+                            "model",
+                            "environment",
+                            "source",
+                            "metric",
+                            "bucket",
+                        ),
+                        name="rollup_bucket_unique",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HostSample',
+            name="HostSample",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('host', models.CharField(max_length=255)),
-                ('timestamp', models.DateTimeField()),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('cpu_percent', models.FloatField(blank=True, null=True)),
-                ('memory_percent', models.FloatField(blank=True, null=True)),
-                ('gpu_percent', models.FloatField(blank=True, null=True)),
-                ('gpu_memory_percent', models.FloatField(blank=True, null=True)),
-                ('gpu_temperature_c', models.FloatField(blank=True, null=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.organization')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='host_samples', to='tenants.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("host", models.CharField(max_length=255)),
+                ("timestamp", models.DateTimeField()),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("cpu_percent", models.FloatField(blank=True, null=True)),
+                ("memory_percent", models.FloatField(blank=True, null=True)),
+                ("gpu_percent", models.FloatField(blank=True, null=True)),
+                ("gpu_memory_percent", models.FloatField(blank=True, null=True)),
+                ("gpu_temperature_c", models.FloatField(blank=True, null=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.organization",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="host_samples",
+                        to="tenants.project",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['project', 'timestamp'], name='hostsample_project_time'), models.Index(fields=['project', 'host', 'timestamp'], name='hostsample_project_host')],
+                "indexes": [
+                    models.Index(fields=["project", "timestamp"], name="hostsample_project_time"),
+                    models.Index(
+                        fields=["project", "host", "timestamp"], name="hostsample_project_host"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ModelPrice',
+            name="ModelPrice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider', models.CharField(max_length=64)),
-                ('model_pattern', models.CharField(max_length=128)),
-                ('valid_from', models.DateField()),
-                ('valid_until', models.DateField(blank=True, null=True)),
-                ('input_per_million', models.DecimalField(decimal_places=6, max_digits=14)),
-                ('output_per_million', models.DecimalField(decimal_places=6, max_digits=14)),
-                ('cached_input_per_million', models.DecimalField(blank=True, decimal_places=6, max_digits=14, null=True)),
-                ('cache_write_per_million', models.DecimalField(blank=True, decimal_places=6, max_digits=14, null=True)),
-                ('reasoning_per_million', models.DecimalField(blank=True, decimal_places=6, max_digits=14, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("provider", models.CharField(max_length=64)),
+                ("model_pattern", models.CharField(max_length=128)),
+                ("valid_from", models.DateField()),
+                ("valid_until", models.DateField(blank=True, null=True)),
+                ("input_per_million", models.DecimalField(decimal_places=6, max_digits=14)),
+                ("output_per_million", models.DecimalField(decimal_places=6, max_digits=14)),
+                (
+                    "cached_input_per_million",
+                    models.DecimalField(blank=True, decimal_places=6, max_digits=14, null=True),
+                ),
+                (
+                    "cache_write_per_million",
+                    models.DecimalField(blank=True, decimal_places=6, max_digits=14, null=True),
+                ),
+                (
+                    "reasoning_per_million",
+                    models.DecimalField(blank=True, decimal_places=6, max_digits=14, null=True),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.organization",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(condition=models.Q(('organization__isnull', True)), fields=('provider', 'model_pattern', 'valid_from'), name='public_price_unique'), models.UniqueConstraint(condition=models.Q(('organization__isnull', False)), fields=('organization', 'provider', 'model_pattern', 'valid_from'), name='organization_price_unique'), models.CheckConstraint(condition=models.Q(('valid_until__isnull', True), ('valid_until__gt', models.F('valid_from')), _connector='OR'), name='price_period_not_empty')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("organization__isnull", True)),
+                        fields=("provider", "model_pattern", "valid_from"),
+                        name="public_price_unique",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("organization__isnull", False)),
+                        fields=("organization", "provider", "model_pattern", "valid_from"),
+                        name="organization_price_unique",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("valid_until__isnull", True),
+                            ("valid_until__gt", models.F("valid_from")),
+                            _connector="OR",
+                        ),
+                        name="price_period_not_empty",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OrganizationUsage',
+            name="OrganizationUsage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(help_text='First day of the month.')),
-                ('events', models.BigIntegerField(default=0)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField(help_text="First day of the month.")),
+                ("events", models.BigIntegerField(default=0)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.organization",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('organization', 'month'), name='usage_org_month')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("organization", "month"), name="usage_org_month"
+                    )
+                ],
             },
         ),
     ]

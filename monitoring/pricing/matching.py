@@ -109,9 +109,7 @@ def match_rank(pattern: str, model: str) -> int:
         return GLOB if fnmatch.fnmatchcase(model, pattern) else 0
     if model == pattern:
         return EXACT
-    if model.startswith(pattern) and _VERSION_SUFFIX_RE.fullmatch(
-        model[len(pattern) :]
-    ):
+    if model.startswith(pattern) and _VERSION_SUFFIX_RE.fullmatch(model[len(pattern) :]):
         return VERSIONED
     return 0
 
@@ -122,18 +120,14 @@ def provider_matches(row_provider: str, event_provider: str) -> bool:
     return normalize_provider(row_provider) == event_provider
 
 
-def best_price(
-    prices: Iterable[Price], provider: str | None, model: str, on: date
-) -> Price | None:
+def best_price(prices: Iterable[Price], provider: str | None, model: str, on: date) -> Price | None:
     """The price row that applies to `model` from `provider` on day `on`, or None."""
     event_provider = normalize_provider(provider)
     name = normalize_model(model)
     best: Price | None = None
     best_key: tuple = ()
     for price in prices:
-        if price.valid_from > on or (
-            price.valid_until is not None and on >= price.valid_until
-        ):
+        if price.valid_from > on or (price.valid_until is not None and on >= price.valid_until):
             continue
         if not provider_matches(price.provider, event_provider):
             continue
@@ -167,10 +161,8 @@ def cost_of(
     plain_output = max(0, (output_tokens or 0) - reasoning)
     total = (
         plain_input * price.input
-        + cached
-        * (price.cached_input if price.cached_input is not None else price.input)
-        + written
-        * (price.cache_write if price.cache_write is not None else price.input)
+        + cached * (price.cached_input if price.cached_input is not None else price.input)
+        + written * (price.cache_write if price.cache_write is not None else price.input)
         + plain_output * price.output
         + reasoning * (price.reasoning if price.reasoning is not None else price.output)
     )

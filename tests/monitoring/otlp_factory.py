@@ -25,9 +25,7 @@ def _any(value) -> AnyValue:
     return AnyValue(string_value=value)
 
 
-def export_request(
-    spans: list[dict], resource: dict | None = None
-) -> ExportTraceServiceRequest:
+def export_request(spans: list[dict], resource: dict | None = None) -> ExportTraceServiceRequest:
     """spans: dicts with attributes, duration_ms, span_id (int), error (bool), start_ns."""
     request = ExportTraceServiceRequest()
     resource_spans = request.resource_spans.add()

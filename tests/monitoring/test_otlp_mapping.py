@@ -99,9 +99,7 @@ def test_non_genai_spans_are_ignored_and_unmappable_genai_spans_are_rejected():
         [
             {"attributes": {"http.route": "/checkout"}},
             {"attributes": {"gen_ai.operation.name": "chat"}},  # no model
-            {
-                "attributes": {**CURRENT, "gen_ai.response.time_to_first_chunk": 5.0}
-            },  # > span
+            {"attributes": {**CURRENT, "gen_ai.response.time_to_first_chunk": 5.0}},  # > span
             {"attributes": CURRENT},
         ]
     )

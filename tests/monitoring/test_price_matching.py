@@ -113,9 +113,7 @@ def test_organization_prices_win_and_can_cover_a_past_period():
     )
     prices = [*public_prices(), org]
     assert best_price(prices, "openai", "gpt-4o-2024-08-06", date(2025, 1, 15)) is org
-    assert (
-        best_price(prices, "openai", "gpt-4o", date(2025, 2, 1)).organization_id is None
-    )
+    assert best_price(prices, "openai", "gpt-4o", date(2025, 2, 1)).organization_id is None
 
 
 def test_globs_rank_below_names():
@@ -137,9 +135,7 @@ def test_cost_uses_one_rate_per_usage_type():
     )
     cost = cost_of(price, 1_000_000, 1_000_000, 200_000, 100_000, 400_000)
     # 700k plain input, 200k reads, 100k writes, 600k plain output, 400k reasoning
-    expected = (
-        Decimal("2.1") + Decimal("0.06") + Decimal("0.375") + Decimal(9) + Decimal(8)
-    )
+    expected = Decimal("2.1") + Decimal("0.06") + Decimal("0.375") + Decimal(9) + Decimal(8)
     assert cost == expected
 
 
