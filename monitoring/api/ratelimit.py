@@ -118,6 +118,15 @@ class RateLimiter:
     def forget_overrides(self) -> None:
         self._overrides.clear()
 
+    def reset(self) -> None:
+        """Forget every bucket and override (tests; an operator lifting a block)."""
+        self.local.reset()
+        self.forget_overrides()
+        if settings.REDIS_URL:
+            self._redis_script()
+            for name in self._redis.scan_iter(match=f"{self.prefix}*"):
+                self._redis.delete(name)
+
 
 limiter = RateLimiter()
 

@@ -19,8 +19,8 @@ import msgspec
 
 MAX_EVENTS_PER_BATCH = 1000
 MAX_FUTURE_SKEW = timedelta(minutes=5)
-# Token counts are stored in 64-bit integer columns.
-MAX_TOKENS = 2**63 - 1
+# Token counts are stored in 32-bit integer columns (Event.input_tokens, ...).
+MAX_TOKENS = 2**31 - 1
 
 NonNegativeInt = Annotated[int, msgspec.Meta(ge=0, le=MAX_TOKENS)]
 NonNegativeFloat = Annotated[float, msgspec.Meta(ge=0)]
@@ -84,11 +84,11 @@ FIELD_RULES: dict[str, str] = {
     "environment": "must be a non-empty string of at most 64 characters",
     "latency_ms": "must be a number ≥ 0",
     "ttft_ms": "must be a number ≥ 0",
-    "input_tokens": "must be an integer ≥ 0",
-    "output_tokens": "must be an integer ≥ 0",
-    "cached_input_tokens": "must be an integer ≥ 0",
-    "cache_creation_input_tokens": "must be an integer ≥ 0",
-    "reasoning_tokens": "must be an integer ≥ 0",
+    "input_tokens": "must be an integer between 0 and 2147483647",
+    "output_tokens": "must be an integer between 0 and 2147483647",
+    "cached_input_tokens": "must be an integer between 0 and 2147483647",
+    "cache_creation_input_tokens": "must be an integer between 0 and 2147483647",
+    "reasoning_tokens": "must be an integer between 0 and 2147483647",
     "cost_usd": "must be a number ≥ 0 and below 10,000,000,000",
     "status": "must be one of: ok, error",
     "error_type": "must be a string of at most 128 characters",

@@ -162,6 +162,8 @@ def _write_postgresql(rows: list[tuple]) -> WriteResult:
     columns = ", ".join(EVENT_COLUMNS + EXTRA_COLUMNS)
     with connection.cursor() as cursor:
         _ensure_staging_table(cursor)
+        # Empty already after each commit; this covers batches sharing one outer transaction.
+        cursor.execute(f"DELETE FROM {STAGING_TABLE}")  # noqa: S608
         raw_cursor = cursor.cursor
         with raw_cursor.copy(f"COPY {STAGING_TABLE} ({columns}) FROM STDIN") as copy:
             for row in rows:

@@ -14,12 +14,10 @@ from monitoring.pricing.book import clear_cache
 @pytest.fixture(autouse=True)
 def fresh_process_state():
     """Rate-limit buckets and the price cache are per process: start each test clean."""
-    limiter.local.reset()
-    limiter.forget_overrides()
+    limiter.reset()
     clear_cache()
     yield
-    limiter.local.reset()
-    limiter.forget_overrides()
+    limiter.reset()
     clear_cache()
 
 
@@ -51,9 +49,7 @@ def send(client):
         if compress:
             body = gzip.compress(body)
             h["HTTP_CONTENT_ENCODING"] = "gzip"
-        return client.post(
-            "/api/v1/events", data=body, content_type=content_type, **auth(key), **h
-        )
+        return client.post("/api/v1/events", data=body, content_type=content_type, **auth(key), **h)
 
     return post
 
