@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -184,29 +185,47 @@ class EventExportMixin:
     )
     def get(self, request: Request, **kwargs: Any) -> StreamingHttpResponse:
         filters = _event_filters(request)
+        # Under ASGI an async iterator streams; a sync one would be buffered whole by Django.
+        chunks = _csv_chunks_async if isinstance(request._request, ASGIRequest) else _csv_chunks
         response = StreamingHttpResponse(
-            _csv_chunks(self.project, filters), content_type="text/csv; charset=utf-8"
+            chunks(self.project, filters), content_type="text/csv; charset=utf-8"
         )
         response["Content-Disposition"] = 'attachment; filename="events.csv"'
         return response
 
 
-async def _csv_chunks(project, filters: analytics.EventFilters):
-    """CSV text in chunks; each chunk of events is fetched with a keyset query, so memory
-    stays flat and the ASGI server streams as it goes."""
+CSV_CHUNK_EVENTS = 2000
+
+
+def _csv_page(project, filters: analytics.EventFilters, cursor: str | None):
+    """(CSV text of one keyset page of events, next cursor)."""
+    page, cursor = analytics.events_page(project, filters, CSV_CHUNK_EVENTS, cursor)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for event in page:
+        row = analytics.event_as_dict(event)
+        row["tags"] = json.dumps(row["tags"], separators=(",", ":"))
+        writer.writerow(["" if row[f] is None else row[f] for f in analytics.EVENT_FIELDS])
+    return buffer.getvalue(), cursor
+
+
+def _csv_chunks(project, filters: analytics.EventFilters):
+    """CSV text page by page: memory stays flat however many events match."""
     yield _csv_line(analytics.EVENT_FIELDS)
-    cursor = None
-    while True:
-        page, cursor = await sync_to_async(analytics.events_page)(project, filters, 2000, cursor)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for event in page:
-            row = analytics.event_as_dict(event)
-            row["tags"] = json.dumps(row["tags"], separators=(",", ":"))
-            writer.writerow(["" if row[f] is None else row[f] for f in analytics.EVENT_FIELDS])
-        yield buffer.getvalue()
-        if cursor is None:
-            return
+    text, cursor = _csv_page(project, filters, None)
+    yield text
+    while cursor is not None:
+        text, cursor = _csv_page(project, filters, cursor)
+        yield text
+
+
+async def _csv_chunks_async(project, filters: analytics.EventFilters):
+    yield _csv_line(analytics.EVENT_FIELDS)
+    text, cursor = await sync_to_async(_csv_page)(project, filters, None)
+    yield text
+    while cursor is not None:
+        text, cursor = await sync_to_async(_csv_page)(project, filters, cursor)
+        yield text
 
 
 def _csv_line(values) -> str:

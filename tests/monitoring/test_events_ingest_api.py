@@ -14,7 +14,7 @@ from django.test import override_settings
 from monitoring.models import ApiKeyRateLimit, Event, EventRollup, OrganizationUsage
 from monitoring.signals import events_ingested
 from tenants.models import ApiKey
-from tests.monitoring.conftest import auth, event
+from tests.monitoring.conftest import event
 
 pytestmark = pytest.mark.django_db
 
