@@ -61,6 +61,8 @@ class Event(models.Model):
     reasoning_tokens = models.IntegerField(null=True, blank=True)
     output_tokens_per_s = models.FloatField(null=True, blank=True)
     cost_usd = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True)
+    # True when the client sent cost_usd: kept as sent, never re-priced.
+    cost_from_client = models.BooleanField(default=False)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OK)
     error_type = models.CharField(max_length=128, blank=True)
     http_status = models.SmallIntegerField(null=True, blank=True)

@@ -18,8 +18,9 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from monitoring.histogram import bucket_of
-from monitoring.ingest.rows import COL
+from monitoring.ingest.rows import COL, EVENT_COLUMNS
 from monitoring.models import Event, EventRollup, EventRollupBucket, OrganizationUsage
+from monitoring.pricing.book import PriceLookup
 
 ROLLUP_TABLE = EventRollup._meta.db_table
 BUCKET_TABLE = EventRollupBucket._meta.db_table
@@ -167,20 +168,19 @@ def add_usage(organization_id: int, on: date, events: int) -> None:
         )
 
 
-def event_to_row(event: Event) -> tuple:
+def event_to_row(event: Event, prices: PriceLookup) -> tuple:
     """A stored Event in the prepared-row layout, for aggregation."""
-    from monitoring.ingest.rows import EVENT_COLUMNS
-
     values = [getattr(event, name) for name in EVENT_COLUMNS]
     timestamp = event.timestamp
     cost = event.cost_usd
+    unpriced = cost is None and prices.find(event.provider, event.model, timestamp.date()) is None
     return (
         *values,
         int(timestamp.timestamp()) // 60,
         bucket_of(event.latency_ms),
         bucket_of(event.ttft_ms) if event.ttft_ms is not None else None,
         int(cost * 10**10) if cost is not None else None,
-        False,
+        unpriced,
     )
 
 
@@ -189,7 +189,9 @@ def _event_saved_through_orm(sender, instance: Event, created: bool, raw: bool =
     """Events created one by one through the ORM (probes) count in the rollups too."""
     if not created or raw:
         return
-    rollups, buckets = aggregate_rows([event_to_row(instance)])
+    rollups, buckets = aggregate_rows(
+        [event_to_row(instance, PriceLookup(instance.organization_id))]
+    )
     with transaction.atomic():
         upsert_rollups(rollups, buckets)
         add_usage(instance.organization_id, instance.timestamp.astimezone(UTC).date(), 1)
@@ -221,7 +223,12 @@ def rebuild_rollups(project_id: int, start: datetime, end: datetime) -> int:
     with transaction.atomic():
         for model in (EventRollup, EventRollupBucket):
             model.objects.filter(project_id=project_id, minute__gte=first, minute__lt=last).delete()
-        rows = [event_to_row(e) for e in events.iterator(chunk_size=5000)]
+        lookups: dict[int, PriceLookup] = {}
+        rows = []
+        for event in events.iterator(chunk_size=5000):
+            if event.organization_id not in lookups:
+                lookups[event.organization_id] = PriceLookup(event.organization_id)
+            rows.append(event_to_row(event, lookups[event.organization_id]))
         rollups, buckets = aggregate_rows(rows)
         upsert_rollups(rollups, buckets)
     return len(rows)

@@ -56,3 +56,28 @@ def send(client):
 
 def event(**fields) -> dict:
     return {"model": "gpt-4o", "latency_ms": 100.0, **fields}
+
+
+@pytest.fixture
+def public_prices(db):
+    """The seeded public price list; transactional tests flush what migrations loaded."""
+    from decimal import Decimal
+
+    from monitoring.models import ModelPrice
+    from monitoring.pricing.seed import SEED_PRICES
+
+    if not ModelPrice.objects.public().exists():
+        ModelPrice.objects.bulk_create(
+            ModelPrice(
+                provider=provider,
+                model_pattern=pattern,
+                valid_from=valid_from,
+                input_per_million=Decimal(inp),
+                output_per_million=Decimal(out),
+                cached_input_per_million=Decimal(cached) if cached else None,
+                cache_write_per_million=Decimal(write) if write else None,
+                reasoning_per_million=Decimal(reasoning) if reasoning else None,
+            )
+            for provider, pattern, valid_from, inp, out, cached, write, reasoning in SEED_PRICES
+        )
+    clear_cache()
