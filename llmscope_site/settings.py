@@ -143,6 +143,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    "evaluate-dirty-charts": {
+        "task": "spc.tasks.evaluate_dirty_charts",
+        "schedule": timedelta(seconds=2),
+    },
     "expire-stale-invitations": {
         "task": "tenants.tasks.expire_stale_invitations",
         "schedule": timedelta(hours=1),

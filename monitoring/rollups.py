@@ -21,6 +21,7 @@ from monitoring.histogram import bucket_of
 from monitoring.ingest.rows import COL, EVENT_COLUMNS
 from monitoring.models import Event, EventRollup, EventRollupBucket, OrganizationUsage
 from monitoring.pricing.book import PriceLookup
+from monitoring.signals import events_recorded
 
 ROLLUP_TABLE = EventRollup._meta.db_table
 BUCKET_TABLE = EventRollupBucket._meta.db_table
@@ -195,17 +196,10 @@ def _event_saved_through_orm(sender, instance: Event, created: bool, raw: bool =
     with transaction.atomic():
         upsert_rollups(rollups, buckets)
         add_usage(instance.organization_id, instance.timestamp.astimezone(UTC).date(), 1)
-    transaction.on_commit(
-        lambda: _notify(
-            instance.project_id, {(instance.model, instance.environment, instance.source)}
-        )
-    )
-
-
-def _notify(project_id: int, series: set) -> None:
-    from monitoring.signals import notify_events_ingested
-
-    notify_events_ingested(project_id, series)
+        series = {
+            (instance.model, instance.environment, instance.source, instance.ttft_ms is not None)
+        }
+        events_recorded.send(sender=Event, project=instance.project, series=series)
 
 
 def rebuild_rollups(project_id: int, start: datetime, end: datetime) -> int:

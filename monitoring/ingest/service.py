@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
-
 from django.db import transaction
 from django.utils import timezone
 
@@ -12,7 +10,8 @@ from monitoring.ingest.rows import build_rows
 from monitoring.ingest.schema import EventIn
 from monitoring.ingest.writer import WriteResult, write_rows
 from monitoring.metrics import INGEST_BATCH_SIZE, INGESTED_EVENTS
-from monitoring.signals import notify_events_ingested
+from monitoring.models import Event
+from monitoring.signals import events_recorded
 from tenants.models import Project
 
 
@@ -36,7 +35,8 @@ def ingest_events(
     )
     with transaction.atomic():
         result = write_rows(rows)
-        transaction.on_commit(partial(notify_events_ingested, project.id, result.series))
+        if result.series:
+            events_recorded.send(sender=Event, project=project, series=result.series)
     INGEST_BATCH_SIZE.labels(source).observe(len(events))
     INGESTED_EVENTS.labels(source, "accepted").inc(result.accepted)
     if result.duplicates:

@@ -40,7 +40,8 @@ STAGING_TABLE = "llmscope_ingest_staging"
 class WriteResult:
     accepted: int
     duplicates: int
-    series: set[tuple[str, str, str]] = field(default_factory=set)
+    # (model, environment, source, has_ttft) of the events stored
+    series: set[tuple[str, str, str, bool]] = field(default_factory=set)
 
 
 def write_rows(rows: list[tuple]) -> WriteResult:
@@ -148,7 +149,8 @@ WITH inserted AS (
     ON CONFLICT (organization_id, month)
     DO UPDATE SET events = {USAGE_TABLE}.events + excluded.events
 )
-SELECT model, environment, source, count(*) FROM fresh GROUP BY 1, 2, 3
+SELECT model, environment, source, bool_or(ttft_ms IS NOT NULL), count(*)
+FROM fresh GROUP BY 1, 2, 3
 """  # noqa: S608
 
 
@@ -174,7 +176,7 @@ def _write_postgresql(rows: list[tuple]) -> WriteResult:
     return WriteResult(
         accepted=accepted,
         duplicates=len(rows) - accepted,
-        series={(m, e, s) for m, e, s, _ in touched},
+        series={(m, e, s, has_ttft) for m, e, s, has_ttft, _ in touched},
     )
 
 
@@ -213,5 +215,13 @@ def _write_generic(rows: list[tuple]) -> WriteResult:
     return WriteResult(
         accepted=len(fresh),
         duplicates=len(rows) - len(fresh),
-        series={(r[COL["model"]], r[COL["environment"]], r[COL["source"]]) for r in fresh},
+        series=_series_of(fresh),
     )
+
+
+def _series_of(rows: list[tuple]) -> set[tuple[str, str, str, bool]]:
+    has_ttft: dict[tuple[str, str, str], bool] = {}
+    for row in rows:
+        key = (row[COL["model"]], row[COL["environment"]], row[COL["source"]])
+        has_ttft[key] = has_ttft.get(key, False) or row[COL["ttft_ms"]] is not None
+    return {(*key, ttft) for key, ttft in has_ttft.items()}

@@ -12,7 +12,7 @@ import pytest
 from django.test import override_settings
 
 from monitoring.models import ApiKeyRateLimit, Event, EventRollup, OrganizationUsage
-from monitoring.signals import events_ingested
+from monitoring.signals import events_recorded
 from tenants.models import ApiKey
 from tests.monitoring.conftest import event
 
@@ -297,20 +297,26 @@ def test_the_instance_default_limit_applies(send, ingest_key, monkeypatch):
     assert statuses == [202, 202, 202, 429]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_subscribers_hear_which_series_were_touched_after_commit(send, ingest_key, project):
+def test_subscribers_hear_which_series_received_events(
+    send, ingest_key, project, django_capture_on_commit_callbacks
+):
     heard = []
 
-    def listener(sender, project_id, series, **kwargs):
-        heard.append((project_id, set(series), Event.objects.count()))
+    def listener(sender, project, series, **kwargs):
+        heard.append((project.id, set(series)))
 
-    events_ingested.connect(listener)
+    events_recorded.connect(listener)
     try:
-        send(ingest_key, [event(), event(model="o3", environment="dev")])
+        send(ingest_key, [event(ttft_ms=5), event(model="o3", environment="dev")])
         send(ingest_key, raw=b"{")  # nothing stored, nothing sent
+        send(ingest_key, [event(id="0f8fad5b-d9cb-469f-a165-70867728950e")])
+        send(ingest_key, [event(id="0f8fad5b-d9cb-469f-a165-70867728950e")])  # a duplicate
     finally:
-        events_ingested.disconnect(listener)
-    assert heard == [(project.id, {("gpt-4o", "production", "api"), ("o3", "dev", "api")}, 2)]
+        events_recorded.disconnect(listener)
+    assert heard == [
+        (project.id, {("gpt-4o", "production", "api", True), ("o3", "dev", "api", False)}),
+        (project.id, {("gpt-4o", "production", "api", False)}),
+    ]
 
 
 def test_prometheus_metrics_count_ingested_events(send, ingest_key, client):

@@ -88,3 +88,16 @@ def test_mandatory_verification_sends_a_mail_and_blocks_login_until_confirmed(cl
         "/accounts/login/", {"login": "bob@example.com", "password": "a-long-passphrase-42"}
     )
     assert "_auth_user_id" in client.session
+
+
+def test_password_reset_mails_a_link_that_sets_a_new_password(client, owner):
+    client.post("/accounts/password/reset/", {"email": "owner@example.com"})
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://[^\s]+/accounts/password/reset/key/[^\s]+", mail.outbox[0].body)
+    path = "/" + link.group(0).split("://", 1)[1].split("/", 1)[1]
+    form_url = client.get(path)["Location"]  # allauth moves the key into the session
+    response = client.post(
+        form_url, {"password1": "brand-new-passphrase-7", "password2": "brand-new-passphrase-7"}
+    )
+    assert response.status_code == 302
+    assert client.login(username="owner@example.com", password="brand-new-passphrase-7")
