@@ -50,5 +50,7 @@ def purge_expired(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> 
         )
     oldest_minute = int((now - ROLLUP_RETENTION).timestamp()) // 60
     for model in (EventRollup, EventRollupBucket):
-        report.rollups += delete_in_batches(model.objects.filter(minute__lt=oldest_minute), batch_size)
+        report.rollups += delete_in_batches(
+            model.objects.filter(minute__lt=oldest_minute), batch_size
+        )
     return report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 from django.db import transaction
 from django.utils import timezone
 

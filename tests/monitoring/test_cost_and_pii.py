@@ -57,7 +57,9 @@ def test_cached_and_cache_write_tokens_have_their_own_rates(send, ingest_key, pr
     )
     send(ingest_key, [sent])
     # 400k plain at 3.00, 500k reads at 0.30, 100k writes at 3.75
-    assert stored_cost(project, sent["model"]) == Decimal("1.2") + Decimal("0.15") + Decimal("0.375")
+    assert stored_cost(project, sent["model"]) == Decimal("1.2") + Decimal("0.15") + Decimal(
+        "0.375"
+    )
 
 
 def test_old_events_keep_the_price_of_their_day(send, ingest_key, project):
@@ -66,7 +68,12 @@ def test_old_events_keep_the_price_of_their_day(send, ingest_key, project):
         ingest_key,
         [
             event(model="gpt-4o", provider="openai", timestamp="2024-08-01T00:00:00Z", **tokens),
-            event(model="gpt-4o-2024-08-06", provider="openai", timestamp="2024-12-01T00:00:00Z", **tokens),
+            event(
+                model="gpt-4o-2024-08-06",
+                provider="openai",
+                timestamp="2024-12-01T00:00:00Z",
+                **tokens,
+            ),
         ],
     )
     assert stored_cost(project, "gpt-4o") == Decimal("5.00")
@@ -96,7 +103,14 @@ def test_organization_prices_win(send, ingest_key, project):
     )
     send(
         ingest_key,
-        [event(model="gpt-4o-2024-08-06", provider="openai", input_tokens=10**6, output_tokens=10**6)],
+        [
+            event(
+                model="gpt-4o-2024-08-06",
+                provider="openai",
+                input_tokens=10**6,
+                output_tokens=10**6,
+            )
+        ],
     )
     assert stored_cost(project, "gpt-4o-2024-08-06") == Decimal("3.00")
 
@@ -110,7 +124,9 @@ def test_another_organizations_prices_do_not_apply(send, ingest_key, project, ot
         input_per_million=Decimal("1.00"),
         output_per_million=Decimal("2.00"),
     )
-    send(ingest_key, [event(model="gpt-4o", provider="openai", input_tokens=10**6, output_tokens=0)])
+    send(
+        ingest_key, [event(model="gpt-4o", provider="openai", input_tokens=10**6, output_tokens=0)]
+    )
     assert stored_cost(project, "gpt-4o") == Decimal("2.50")
 
 

@@ -95,7 +95,10 @@ def test_genai_spans_from_the_sdk_become_events(
 def test_json_encoding_is_answered_in_json(client, ingest_key, project):
     request = export_request([{"attributes": GENAI}, {"attributes": {"gen_ai.system": "x"}}])
     response = client.post(
-        "/v1/traces", data=to_otlp_json(request), content_type="application/json", **auth(ingest_key)
+        "/v1/traces",
+        data=to_otlp_json(request),
+        content_type="application/json",
+        **auth(ingest_key),
     )
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
@@ -123,7 +126,9 @@ def test_protobuf_is_answered_in_protobuf_with_rejections(client, ingest_key):
 def test_a_retried_export_is_not_stored_twice(client, ingest_key, project):
     body = export_request([{"attributes": GENAI}]).SerializeToString()
     for _ in range(2):
-        client.post("/v1/traces", data=body, content_type="application/x-protobuf", **auth(ingest_key))
+        client.post(
+            "/v1/traces", data=body, content_type="application/x-protobuf", **auth(ingest_key)
+        )
     assert Event.objects.for_project(project).count() == 1
 
 

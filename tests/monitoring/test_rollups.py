@@ -67,7 +67,9 @@ def assert_rollups_match_raw(project) -> None:
     assert rolled["lat"] == pytest.approx(raw["lat"], rel=1e-9)
     assert (rolled["lat_min"], rolled["lat_max"]) == (raw["lat_min"], raw["lat_max"])
     assert rolled["cost"] == int((raw["cost"] or 0) * 10**10)
-    buckets = EventRollupBucket.objects.filter(project=project, metric="l").aggregate(n=Sum("count"))
+    buckets = EventRollupBucket.objects.filter(project=project, metric="l").aggregate(
+        n=Sum("count")
+    )
     assert buckets["n"] == raw["n"]
 
 
@@ -83,9 +85,7 @@ def test_rollups_match_the_raw_events(send, ingest_key, project, public_prices):
     send(ingest_key, events[:50])  # duplicates must not count twice
     assert_rollups_match_raw(project)
 
-    latencies = list(
-        Event.objects.for_project(project).values_list("latency_ms", flat=True)
-    )
+    latencies = list(Event.objects.for_project(project).values_list("latency_ms", flat=True))
     result = summary(project, "1h", now=now + timedelta(seconds=1))
     assert result["requests"] == 900
     for name, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
