@@ -158,7 +158,8 @@ def test_an_organization_can_reprice_a_past_period(send, ingest_key, project):
 
 PII = (
     "Contact jane@example.com or +44 20 7946 0958, card 4111 1111 1111 1111, "
-    "IBAN GB82 WEST 1234 5698 7654 32, from 203.0.113.9 / 2001:db8::1, key sk-live0123456789abcdefXYZ"
+    "IBAN GB82 WEST 1234 5698 7654 32, from 203.0.113.9 / 2001:db8::1, "
+    "key sk-live0123456789abcdefXYZ"
 )
 
 

@@ -63,9 +63,11 @@ def test_genai_spans_from_the_sdk_become_events(
 ):
     tracer, exporter = tracer_for(ingest_key, compression)
     assert exporter._endpoint.endswith("/v1/traces")
-    with tracer.start_as_current_span("chat gpt-4o", attributes=GENAI):
-        with tracer.start_as_current_span("db query", attributes={"db.system": "postgresql"}):
-            time.sleep(0.13)  # a call lasts longer than its time to first chunk
+    with (
+        tracer.start_as_current_span("chat gpt-4o", attributes=GENAI),
+        tracer.start_as_current_span("db query", attributes={"db.system": "postgresql"}),
+    ):
+        time.sleep(0.13)  # a call lasts longer than its time to first chunk
     older_names = {
         "gen_ai.system": "anthropic",
         "gen_ai.request.model": "claude-3-5-haiku",
