@@ -151,6 +151,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.tasks.expire_stale_invitations",
         "schedule": timedelta(hours=1),
     },
+    "purge-expired-monitoring-data": {
+        "task": "monitoring.tasks.purge_expired_data",
+        "schedule": timedelta(days=1),
+    },
 }
 
 # --- Auth (django-allauth, email as the login) -------------------------------------------

@@ -1,0 +1,228 @@
+"""Per-minute rollups of events: written in the same transaction as the events themselves.
+
+Every path that stores events updates the rollups before its transaction commits, with
+additive upserts (`count = count + excluded.count`), so concurrent writers never lose an
+update and a crash loses nothing that was acknowledged. PostgreSQL ingest does it inside the
+same statement that inserts the events (see monitoring/ingest/writer.py); other writers
+(SQLite ingest, events saved through the ORM by probes) aggregate in Python and call
+`upsert_rollups`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+
+from django.db import connection, transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from monitoring.histogram import bucket_of
+from monitoring.ingest.rows import COL, EVENT_COLUMNS
+from monitoring.models import Event, EventRollup, EventRollupBucket, OrganizationUsage
+from monitoring.pricing.book import PriceLookup
+from monitoring.signals import events_recorded
+
+ROLLUP_TABLE = EventRollup._meta.db_table
+BUCKET_TABLE = EventRollupBucket._meta.db_table
+USAGE_TABLE = OrganizationUsage._meta.db_table
+SERIES_KEY = ("organization_id", "project_id", "minute", "model", "environment", "source")
+CONFLICT_KEY = "project_id, minute, model, environment, source"
+# Additive measures, then the extremes.
+SUM_FIELDS = (
+    "count",
+    "errors",
+    "latency_sum",
+    "latency_sumsq",
+    "ttft_count",
+    "ttft_sum",
+    "ttft_sumsq",
+    "input_tokens",
+    "output_tokens",
+    "cached_input_tokens",
+    "cache_creation_input_tokens",
+    "reasoning_tokens",
+    "cost_usd_e10",
+    "priced_count",
+    "unpriced_count",
+    "tps_count",
+    "tps_sum",
+)
+MIN_FIELDS = ("latency_min", "ttft_min")
+MAX_FIELDS = ("latency_max", "ttft_max")
+MEASURES = SUM_FIELDS + MIN_FIELDS + MAX_FIELDS
+
+
+def rollup_update_clause(vendor: str) -> str:
+    """The ON CONFLICT … DO UPDATE SET clause that merges a new aggregate into a stored one."""
+    least, greatest = ("LEAST", "GREATEST") if vendor == "postgresql" else ("MIN", "MAX")
+    t = ROLLUP_TABLE
+    parts = [f"{f} = {t}.{f} + excluded.{f}" for f in SUM_FIELDS]
+    for fn, fields in ((least, MIN_FIELDS), (greatest, MAX_FIELDS)):
+        # Written so that a NULL on either side keeps the other (SQLite's MIN(x, NULL) is NULL).
+        parts += [
+            f"{f} = {fn}(COALESCE({t}.{f}, excluded.{f}), COALESCE(excluded.{f}, {t}.{f}))"
+            for f in fields
+        ]
+    return ", ".join(parts)
+
+
+def aggregate_rows(rows: Iterable[tuple]) -> tuple[dict, dict]:
+    """Aggregate prepared rows (monitoring/ingest/rows.py layout) per series and minute.
+
+    Returns ({series key: measures dict}, {(series key, metric, bucket): count}).
+    """
+    rollups: dict[tuple, dict] = {}
+    buckets: dict[tuple, int] = {}
+    c = COL
+    for row in rows:
+        key = (
+            row[c["organization_id"]],
+            row[c["project_id"]],
+            row[c["minute"]],
+            row[c["model"]],
+            row[c["environment"]],
+            row[c["source"]],
+        )
+        agg = rollups.get(key)
+        if agg is None:
+            agg = rollups[key] = dict.fromkeys(SUM_FIELDS, 0) | dict.fromkeys(
+                MIN_FIELDS + MAX_FIELDS
+            )
+        latency = row[c["latency_ms"]]
+        ttft = row[c["ttft_ms"]]
+        agg["count"] += 1
+        agg["errors"] += row[c["status"]] == "error"
+        agg["latency_sum"] += latency
+        agg["latency_sumsq"] += latency * latency
+        agg["latency_min"] = (
+            latency if agg["latency_min"] is None else min(agg["latency_min"], latency)
+        )
+        agg["latency_max"] = (
+            latency if agg["latency_max"] is None else max(agg["latency_max"], latency)
+        )
+        if ttft is not None:
+            agg["ttft_count"] += 1
+            agg["ttft_sum"] += ttft
+            agg["ttft_sumsq"] += ttft * ttft
+            agg["ttft_min"] = ttft if agg["ttft_min"] is None else min(agg["ttft_min"], ttft)
+            agg["ttft_max"] = ttft if agg["ttft_max"] is None else max(agg["ttft_max"], ttft)
+            tkey = (key, "t", row[c["ttft_bucket"]])
+            buckets[tkey] = buckets.get(tkey, 0) + 1
+        for name in (
+            "input_tokens",
+            "output_tokens",
+            "cached_input_tokens",
+            "cache_creation_input_tokens",
+            "reasoning_tokens",
+        ):
+            agg[name] += row[c[name]] or 0
+        if row[c["cost_e10"]] is not None:
+            agg["cost_usd_e10"] += row[c["cost_e10"]]
+            agg["priced_count"] += 1
+        agg["unpriced_count"] += bool(row[c["unpriced"]])
+        if row[c["output_tokens_per_s"]] is not None:
+            agg["tps_count"] += 1
+            agg["tps_sum"] += row[c["output_tokens_per_s"]]
+        lkey = (key, "l", row[c["latency_bucket"]])
+        buckets[lkey] = buckets.get(lkey, 0) + 1
+    return rollups, buckets
+
+
+def upsert_rollups(rollups: dict, buckets: dict) -> None:
+    """Add aggregates to the stored rollups (inside the caller's transaction)."""
+    if not rollups:
+        return
+    columns = SERIES_KEY + MEASURES
+    placeholders = ", ".join(["%s"] * len(columns))
+    # Identifiers come from model metadata; values are parameters.
+    rollup_sql = (
+        f"INSERT INTO {ROLLUP_TABLE} ({', '.join(columns)}) VALUES ({placeholders}) "  # noqa: S608
+        f"ON CONFLICT ({CONFLICT_KEY}) DO UPDATE SET {rollup_update_clause(connection.vendor)}"
+    )
+    bucket_sql = (
+        f"INSERT INTO {BUCKET_TABLE} ({', '.join(SERIES_KEY)}, metric, bucket, count) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * (len(SERIES_KEY) + 3))}) "
+        f"ON CONFLICT ({CONFLICT_KEY}, metric, bucket) "
+        f"DO UPDATE SET count = {BUCKET_TABLE}.count + excluded.count"
+    )
+    # Sorted, so that concurrent writers lock rows in the same order and cannot deadlock.
+    rollup_params = [(*key, *(agg[m] for m in MEASURES)) for key, agg in sorted(rollups.items())]
+    bucket_params = [
+        (*key, metric, bucket, n) for (key, metric, bucket), n in sorted(buckets.items())
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(rollup_sql, rollup_params)
+        cursor.executemany(bucket_sql, bucket_params)
+
+
+def add_usage(organization_id: int, on: date, events: int) -> None:
+    """Add accepted events to the organization's monthly counter (caller's transaction)."""
+    if events <= 0:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {USAGE_TABLE} (organization_id, month, events) "  # noqa: S608
+            "VALUES (%s, %s, %s) ON CONFLICT (organization_id, month) "
+            f"DO UPDATE SET events = {USAGE_TABLE}.events + excluded.events",
+            [organization_id, on.replace(day=1), events],
+        )
+
+
+def event_to_row(event: Event, prices: PriceLookup) -> tuple:
+    """A stored Event in the prepared-row layout, for aggregation."""
+    values = [getattr(event, name) for name in EVENT_COLUMNS]
+    timestamp = event.timestamp
+    cost = event.cost_usd
+    unpriced = cost is None and prices.find(event.provider, event.model, timestamp.date()) is None
+    return (
+        *values,
+        int(timestamp.timestamp()) // 60,
+        bucket_of(event.latency_ms),
+        bucket_of(event.ttft_ms) if event.ttft_ms is not None else None,
+        int(cost * 10**10) if cost is not None else None,
+        unpriced,
+    )
+
+
+@receiver(post_save, sender=Event)
+def _event_saved_through_orm(sender, instance: Event, created: bool, raw: bool = False, **kw):
+    """Events created one by one through the ORM (probes) count in the rollups too."""
+    if not created or raw:
+        return
+    rollups, buckets = aggregate_rows(
+        [event_to_row(instance, PriceLookup(instance.organization_id))]
+    )
+    with transaction.atomic():
+        upsert_rollups(rollups, buckets)
+        add_usage(instance.organization_id, instance.timestamp.astimezone(UTC).date(), 1)
+        series = {
+            (instance.model, instance.environment, instance.source, instance.ttft_ms is not None)
+        }
+        events_recorded.send(sender=Event, project=instance.project, series=series)
+
+
+def rebuild_rollups(project_id: int, start: datetime, end: datetime) -> int:
+    """Recompute the rollups of [start, end) from the raw events still kept (after re-pricing).
+
+    Returns the number of events aggregated. Minutes whose raw events were already deleted by
+    retention are left as they are.
+    """
+    first, last = int(start.timestamp()) // 60, (int(end.timestamp()) + 59) // 60
+    events = Event.objects.filter(
+        project_id=project_id,
+        timestamp__gte=datetime.fromtimestamp(first * 60, tz=UTC),
+        timestamp__lt=datetime.fromtimestamp(last * 60, tz=UTC),
+    )
+    with transaction.atomic():
+        for model in (EventRollup, EventRollupBucket):
+            model.objects.filter(project_id=project_id, minute__gte=first, minute__lt=last).delete()
+        lookups: dict[int, PriceLookup] = {}
+        rows = []
+        for event in events.iterator(chunk_size=5000):
+            if event.organization_id not in lookups:
+                lookups[event.organization_id] = PriceLookup(event.organization_id)
+            rows.append(event_to_row(event, lookups[event.organization_id]))
+        rollups, buckets = aggregate_rows(rows)
+        upsert_rollups(rollups, buckets)
+    return len(rows)
