@@ -1,0 +1,3 @@
+"""Probe pages and the demo LLM."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Tenant pages: home, organizations, members and invitations, projects, API keys, audit log."""
