@@ -143,7 +143,7 @@ class CallOutcome:
 def output_tokens_per_s(
     output_tokens: int | None, latency_ms: float, ttft_ms: float | None
 ) -> float | None:
-    """Decode throughput: output_tokens / (latency − ttft). Undefined without a TTFT (no
+    """Decode throughput: output_tokens / (latency - ttft). Undefined without a TTFT (no
     streaming) or when the generation window is empty."""
     if not output_tokens or ttft_ms is None:
         return None
@@ -167,7 +167,7 @@ class Transport(ABC):
         try:
             outcome = self._perform(call, watch)
             watch.finish()
-        except Exception as exc:  # noqa: BLE001 - a remote failure is a result, never a crash
+        except Exception as exc:  # a remote failure is a result, never a crash
             watch.finish()
             if isinstance(exc, ProbeError):
                 error_type, message, http_status = exc.error_type, str(exc), exc.http_status

@@ -117,7 +117,8 @@ class _FakeHandler(BaseHTTPRequestHandler):
             body = json.loads(raw or b"{}")
         except ValueError:
             body = {}
-        self.fake.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+        headers = {key.lower(): value for key, value in self.headers.items()}
+        self.fake.received.append(Received(self.path, headers, body))
         b = self.fake.behaviour
         self.fake.sleep(b.header_delay)
         try:
