@@ -52,6 +52,13 @@ class ProbeForm(forms.ModelForm):
     def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.project = project
+        self.fields["base_url"] = forms.URLField(
+            label="Base URL",
+            required=False,
+            max_length=500,
+            assume_scheme="https",
+            error_messages={"invalid": "Enter a full URL, like https://api.example.com/v1."},
+        )
         minimum = min_interval_s()
         self.fields["interval_s"] = forms.IntegerField(
             label="Interval (seconds)",

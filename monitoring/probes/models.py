@@ -153,7 +153,9 @@ class Probe(models.Model):
         """The first slot at or after `now` on this probe's grid (epoch + phase + k·interval)."""
         epoch_s = now.timestamp()
         phase = self.phase_offset_s()
-        k = math.ceil((epoch_s - phase) / self.interval_s)
+        # The millisecond of slack absorbs float and microsecond rounding, so a time already on
+        # the grid maps to itself rather than to the following slot.
+        k = math.ceil((epoch_s - phase - 0.001) / self.interval_s)
         return datetime.fromtimestamp(k * self.interval_s + phase, tz=now.tzinfo)
 
     def schedule(self, now: datetime | None = None, immediately: bool = False) -> None:
