@@ -18,6 +18,13 @@ from .transports import TRANSPORTS
 class ProbeForm(forms.ModelForm):
     """Create or edit a probe of `project`. The credential is write-only."""
 
+    base_url = forms.URLField(
+        label="Base URL",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        error_messages={"invalid": "Enter a full URL, like https://api.example.com/v1."},
+    )
     credential = forms.CharField(
         label="API key",
         required=False,
@@ -52,13 +59,6 @@ class ProbeForm(forms.ModelForm):
     def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.project = project
-        self.fields["base_url"] = forms.URLField(
-            label="Base URL",
-            required=False,
-            max_length=500,
-            assume_scheme="https",
-            error_messages={"invalid": "Enter a full URL, like https://api.example.com/v1."},
-        )
         minimum = min_interval_s()
         self.fields["interval_s"] = forms.IntegerField(
             label="Interval (seconds)",

@@ -41,9 +41,7 @@ def claim(request):
 
 
 @pytest.mark.django_db
-def test_a_due_probe_is_claimed_once_and_its_next_run_advances_from_the_schedule(
-    project, claim
-):
+def test_a_due_probe_is_claimed_once_and_its_next_run_advances_from_the_schedule(project, claim):
     probe = due_probe(project, interval_s=30)
     late = NOW + timedelta(seconds=4)  # the tick came 4 s after the scheduled time
 
