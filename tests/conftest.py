@@ -127,6 +127,12 @@ def celery_worker_live(transactional_db):
 
     from llmscope_site.celery import app
 
-    with start_worker(app, pool="threads", concurrency=4, perform_ping_check=False,
-                      loglevel="WARNING", shutdown_timeout=10) as worker:
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=4,
+        perform_ping_check=False,
+        loglevel="WARNING",
+        shutdown_timeout=10,
+    ) as worker:
         yield worker

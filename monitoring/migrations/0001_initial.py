@@ -8,51 +8,109 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenants', '0001_initial'),
+        ("tenants", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.UUIDField(default=uuid.uuid4)),
-                ('timestamp', models.DateTimeField(default=django.utils.timezone.now)),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('source', models.CharField(choices=[('probe', 'Probe'), ('api', 'REST API'), ('otlp', 'OpenTelemetry')], default='api', max_length=8)),
-                ('probe_id', models.BigIntegerField(blank=True, null=True)),
-                ('provider', models.CharField(blank=True, max_length=64)),
-                ('model', models.CharField(max_length=128)),
-                ('operation', models.CharField(choices=[('chat', 'Chat'), ('completion', 'Completion'), ('embedding', 'Embedding'), ('other', 'Other')], default='chat', max_length=16)),
-                ('environment', models.CharField(default='production', max_length=64)),
-                ('latency_ms', models.FloatField()),
-                ('ttft_ms', models.FloatField(blank=True, null=True)),
-                ('input_tokens', models.IntegerField(blank=True, null=True)),
-                ('output_tokens', models.IntegerField(blank=True, null=True)),
-                ('cached_input_tokens', models.IntegerField(blank=True, null=True)),
-                ('cache_creation_input_tokens', models.IntegerField(blank=True, null=True)),
-                ('reasoning_tokens', models.IntegerField(blank=True, null=True)),
-                ('output_tokens_per_s', models.FloatField(blank=True, null=True)),
-                ('cost_usd', models.DecimalField(blank=True, decimal_places=10, max_digits=20, null=True)),
-                ('status', models.CharField(choices=[('ok', 'OK'), ('error', 'Error')], default='ok', max_length=8)),
-                ('error_type', models.CharField(blank=True, max_length=128)),
-                ('http_status', models.SmallIntegerField(blank=True, null=True)),
-                ('trace_id', models.CharField(blank=True, max_length=32)),
-                ('span_id', models.CharField(blank=True, max_length=16)),
-                ('tags', models.JSONField(blank=True, default=dict)),
-                ('prompt_hash', models.CharField(blank=True, max_length=64)),
-                ('prompt', models.TextField(blank=True, null=True)),
-                ('completion', models.TextField(blank=True, null=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.organization')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='tenants.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event_id", models.UUIDField(default=uuid.uuid4)),
+                ("timestamp", models.DateTimeField(default=django.utils.timezone.now)),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("probe", "Probe"),
+                            ("api", "REST API"),
+                            ("otlp", "OpenTelemetry"),
+                        ],
+                        default="api",
+                        max_length=8,
+                    ),
+                ),
+                ("probe_id", models.BigIntegerField(blank=True, null=True)),
+                ("provider", models.CharField(blank=True, max_length=64)),
+                ("model", models.CharField(max_length=128)),
+                (
+                    "operation",
+                    models.CharField(
+                        choices=[
+                            ("chat", "Chat"),
+                            ("completion", "Completion"),
+                            ("embedding", "Embedding"),
+                            ("other", "Other"),
+                        ],
+                        default="chat",
+                        max_length=16,
+                    ),
+                ),
+                ("environment", models.CharField(default="production", max_length=64)),
+                ("latency_ms", models.FloatField()),
+                ("ttft_ms", models.FloatField(blank=True, null=True)),
+                ("input_tokens", models.IntegerField(blank=True, null=True)),
+                ("output_tokens", models.IntegerField(blank=True, null=True)),
+                ("cached_input_tokens", models.IntegerField(blank=True, null=True)),
+                ("cache_creation_input_tokens", models.IntegerField(blank=True, null=True)),
+                ("reasoning_tokens", models.IntegerField(blank=True, null=True)),
+                ("output_tokens_per_s", models.FloatField(blank=True, null=True)),
+                (
+                    "cost_usd",
+                    models.DecimalField(blank=True, decimal_places=10, max_digits=20, null=True),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("ok", "OK"), ("error", "Error")], default="ok", max_length=8
+                    ),
+                ),
+                ("error_type", models.CharField(blank=True, max_length=128)),
+                ("http_status", models.SmallIntegerField(blank=True, null=True)),
+                ("trace_id", models.CharField(blank=True, max_length=32)),
+                ("span_id", models.CharField(blank=True, max_length=16)),
+                ("tags", models.JSONField(blank=True, default=dict)),
+                ("prompt_hash", models.CharField(blank=True, max_length=64)),
+                ("prompt", models.TextField(blank=True, null=True)),
+                ("completion", models.TextField(blank=True, null=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.organization",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="tenants.project",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['project', 'timestamp'], name='event_project_time'), models.Index(fields=['project', 'model', 'timestamp'], name='event_project_model_time')],
-                'constraints': [models.UniqueConstraint(fields=('project', 'event_id'), name='event_id_per_project')],
+                "indexes": [
+                    models.Index(fields=["project", "timestamp"], name="event_project_time"),
+                    models.Index(
+                        fields=["project", "model", "timestamp"], name="event_project_model_time"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("project", "event_id"), name="event_id_per_project"
+                    )
+                ],
             },
         ),
     ]

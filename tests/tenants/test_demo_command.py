@@ -1,0 +1,17 @@
+"""`manage.py demo` sets up the demo login, organization and project, and is idempotent."""
+
+from django.core.management import call_command
+
+from tenants.models import Membership, Organization, Project, Role
+
+
+def test_demo_creates_a_login_org_and_project_and_can_run_twice(client, db, capsys):
+    call_command("demo")
+    call_command("demo")
+    out = capsys.readouterr().out
+    assert "demo@llmscope.local" in out
+    org = Organization.objects.get(slug="demo")
+    assert Project.objects.filter(organization=org, slug="demo").count() == 1
+    assert Membership.objects.get(organization=org).role == Role.OWNER
+    assert client.login(username="demo@llmscope.local", password="demo-llmscope")
+    assert client.get("/o/demo/p/demo/").status_code == 200
