@@ -34,22 +34,86 @@ TRIGGER_MANUAL = "manual"
 def run_claim(claim: Claim, trigger: str = TRIGGER_SCHEDULE) -> Event | None:
     """Run the claimed probe once, store its Event, release the lease. None if the probe was
     deleted meanwhile. Remote failures are results (status=error), never exceptions."""
-    probe = (
-        Probe.objects.select_related("project", "organization").filter(pk=claim.probe_id).first()
-    )
+    probe = in_db(_load_probe, claim.probe_id)
     if probe is None:
         return None
     started = timezone.now()
-    status = Event.Status.ERROR
+    measurement = None
     try:
-        measurement = probe.measure()
-        status = measurement.status
-        event = record_event(probe, measurement, started, claim.scheduled_for, trigger)
+        measurement = probe.measure()  # the network call: no database access in here
     finally:
-        # Even if storing failed, free the probe for its next slot rather than wait out the
-        # lease; the failure itself propagates to the task's logs.
-        release(claim, status, started)
+        # Stored and released even if something unexpected broke the call, so the probe is
+        # free for its next slot rather than waiting out the lease.
+        event = in_db(_store_and_release, probe, claim, measurement, started, trigger)
     return event
+
+
+def _load_probe(probe_id: int) -> Probe | None:
+    return Probe.objects.select_related("project", "organization").filter(pk=probe_id).first()
+
+
+def _store_and_release(
+    probe: Probe,
+    claim: Claim,
+    measurement: ProbeMeasurement | None,
+    started: datetime,
+    trigger: str,
+) -> Event | None:
+    try:
+        if measurement is None:
+            return None
+        return record_event(probe, measurement, started, claim.scheduled_for, trigger)
+    finally:
+        release(claim, measurement.status if measurement else Event.Status.ERROR, started)
+
+
+# -- database handoff -----------------------------------------------------------------------
+# A Celery worker with a thread pool runs hundreds of probe calls at once, and Django gives
+# every thread its own database connection: that would hold hundreds of PostgreSQL
+# connections open while they wait on the network. With LLMSCOPE_PROBE_DB_THREADS > 0 the
+# short database steps of a run go to that many dedicated threads instead, so the worker
+# holds that many connections whatever its concurrency. 0 (the default) runs them inline.
+_db_lock = threading.Lock()
+_db_pool: ThreadPoolExecutor | None = None
+
+
+def in_db(function, *args):
+    """Call `function(*args)` on a database thread (or inline) and return its result."""
+    threads = settings.LLMSCOPE_PROBE_DB_THREADS
+    if threads <= 0:
+        return function(*args)
+    global _db_pool
+    with _db_lock:
+        if _db_pool is None:
+            _db_pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="probe-db")
+    return _db_pool.submit(_on_db_thread, function, *args).result()
+
+
+def stop_db_threads() -> None:
+    """Close the database threads' connections and stop them (tests, orderly shutdown)."""
+    global _db_pool
+    with _db_lock:
+        pool, _db_pool = _db_pool, None
+    if pool is None:
+        return
+    # One closing job per thread: the barrier keeps any thread from taking two.
+    size = pool._max_workers
+    barrier = threading.Barrier(size)
+
+    def close_own_connections() -> None:
+        barrier.wait(timeout=10)
+        connections.close_all()
+
+    for future in [pool.submit(close_own_connections) for _ in range(size)]:
+        future.result(timeout=15)
+    pool.shutdown(wait=True)
+
+
+def _on_db_thread(function, *args):
+    # Long-lived threads never pass a request boundary: drop broken or expired connections
+    # here, as Django does between requests.
+    close_old_connections()
+    return function(*args)
 
 
 def record_event(

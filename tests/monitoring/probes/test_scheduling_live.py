@@ -21,7 +21,7 @@ from django.utils import timezone
 from llmscope_site.celery import app
 from monitoring.models import Event
 from monitoring.probes.models import Probe
-from monitoring.probes.runs import wait_for_embedded_runs
+from monitoring.probes.runs import stop_db_threads, wait_for_embedded_runs
 from monitoring.probes.tasks import tick_probes
 
 from .factories import make_probe
@@ -91,7 +91,17 @@ def assert_on_time_without_double_runs(probes: list[Probe], start: datetime, end
 
 
 @pytest.mark.redis
-def test_a_real_worker_runs_ten_probes_on_time(celery_worker_live, project):
+@pytest.mark.parametrize("db_threads", [0, 2])
+def test_a_real_worker_runs_ten_probes_on_time(celery_worker_live, project, settings, db_threads):
+    # db_threads=2: the runs' database steps go through two dedicated threads (runs.in_db).
+    settings.LLMSCOPE_PROBE_DB_THREADS = db_threads
+    try:
+        run_live_window(project)
+    finally:
+        stop_db_threads()  # their connections would keep the test database from being dropped
+
+
+def run_live_window(project) -> None:
     with running_fake_llm(Behaviour(first_token_delay=0.02)) as server:
         probes = create_probes(project, server.url)
         start = timezone.now()
