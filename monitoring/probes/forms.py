@@ -107,7 +107,7 @@ class ProbeForm(forms.ModelForm):
                 "Leave blank to keep it."
             )
         else:
-            self.fields["clear_credential"].widget = forms.HiddenInput()
+            del self.fields["clear_credential"]  # nothing stored, nothing to remove
             self.fields["credential"].help_text = "Stored encrypted; never shown again."
 
     def clean_name(self) -> str:
