@@ -68,9 +68,10 @@ class ProbeQuerySet(models.QuerySet):
     def for_organization(self, organization: Organization) -> ProbeQuerySet:
         return self.filter(organization=organization)
 
-    def due(self, now: datetime) -> ProbeQuerySet:
-        """Active probes whose time has come and which nobody is running (no live lease)."""
-        return self.filter(is_paused=False, next_run_at__lte=now).filter(
+    def due(self, now: datetime, horizon: datetime | None = None) -> ProbeQuerySet:
+        """Active probes due by `horizon` (default: now) that nobody is running (no live
+        lease at `now`)."""
+        return self.filter(is_paused=False, next_run_at__lte=horizon or now).filter(
             Q(lease_until__isnull=True) | Q(lease_until__lte=now)
         )
 

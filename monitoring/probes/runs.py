@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from decimal import Decimal
@@ -22,7 +23,7 @@ from django.utils import timezone
 from monitoring.models import Event
 
 from .models import Probe
-from .scheduling import Claim, claim_due_probes, release
+from .scheduling import LOOKAHEAD, Claim, claim_due_probes, release
 from .transports import ProbeMeasurement
 
 logger = logging.getLogger(__name__)
@@ -190,14 +191,16 @@ _pending: set[Future] = set()
 
 def tick(now: datetime | None = None) -> int:
     """One beat tick: claim the due probes and hand each to a worker. Returns how many."""
-    claims = claim_due_probes(now)
+    now = now or timezone.now()
+    claims = claim_due_probes(now, lookahead=LOOKAHEAD)
     for claim in claims:
-        dispatch(claim)
+        dispatch(claim, now)
     return len(claims)
 
 
-def dispatch(claim: Claim) -> None:
-    """Run `claim` on a Celery worker, or in the embedded thread pool when tasks are eager."""
+def dispatch(claim: Claim, now: datetime | None = None) -> None:
+    """Run `claim` at its slot on a Celery worker, or in the embedded thread pool when
+    tasks are eager."""
     from llmscope_site.celery import app
 
     from .tasks import run_probe
@@ -207,6 +210,8 @@ def dispatch(claim: Claim) -> None:
         return
     run_probe.apply_async(
         args=[claim.probe_id, claim.scheduled_for.isoformat(), claim.lease_until.isoformat()],
+        # Claimed ahead of its slot (LOOKAHEAD): the worker holds it until then.
+        eta=claim.scheduled_for if claim.scheduled_for > (now or timezone.now()) else None,
         # A run still queued when its lease ends is stale: the probe is claimable again by then.
         expires=claim.lease_until,
     )
@@ -226,6 +231,10 @@ def _submit_embedded(claim: Claim) -> None:
 
 
 def _run_in_thread(claim: Claim) -> None:
+    # Claimed ahead of its slot: wait for it (at most LOOKAHEAD).
+    wait_s = (claim.scheduled_for - timezone.now()).total_seconds()
+    if wait_s > 0:
+        time.sleep(min(wait_s, LOOKAHEAD.total_seconds()))
     close_old_connections()
     try:
         run_claim(claim)

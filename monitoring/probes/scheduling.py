@@ -27,6 +27,11 @@ from django.utils import timezone
 
 from .models import LEASE_GRACE_S, Probe
 
+# A tick also claims what falls due before the next tick, and each of those runs waits for
+# its exact slot (a Celery ETA, or a short sleep in the embedded mode): without it, the
+# one-second beat alone would add half a second of lag on average.
+LOOKAHEAD = timedelta(seconds=1)
+
 # One tick claims at most this many probes; the rest wait for the next tick (a second later),
 # which keeps a tick's transaction short even when thousands come due together.
 CLAIM_BATCH = 1000
@@ -55,19 +60,24 @@ def _lease(now: datetime, timeout_s: int) -> datetime:
     return now + timedelta(seconds=timeout_s + LEASE_GRACE_S)
 
 
-def claim_due_probes(now: datetime | None = None, limit: int = CLAIM_BATCH) -> list[Claim]:
-    """Claim the due probes (at most `limit`); each claim is owned by the caller alone."""
+def claim_due_probes(
+    now: datetime | None = None,
+    limit: int = CLAIM_BATCH,
+    lookahead: timedelta = timedelta(0),
+) -> list[Claim]:
+    """Claim the probes due by now + `lookahead` (at most `limit`); each claim is owned by
+    the caller alone. A claim's `scheduled_for` may lie up to `lookahead` in the future."""
     now = now or timezone.now()
     if connection.features.has_select_for_update_skip_locked:
-        return _claim_skip_locked(now, limit)
-    return _claim_conditionally(now, limit)
+        return _claim_skip_locked(now, limit, now + lookahead)
+    return _claim_conditionally(now, limit, now + lookahead)
 
 
-def _claim_skip_locked(now: datetime, limit: int) -> list[Claim]:
+def _claim_skip_locked(now: datetime, limit: int, horizon: datetime | None = None) -> list[Claim]:
     claims: list[Claim] = []
     with transaction.atomic():
         probes = list(
-            Probe.objects.due(now)
+            Probe.objects.due(now, horizon)
             .select_for_update(skip_locked=True)
             .order_by("next_run_at")
             .only("id", "next_run_at", "interval_s", "timeout_s")[:limit]
@@ -82,9 +92,9 @@ def _claim_skip_locked(now: datetime, limit: int) -> list[Claim]:
     return claims
 
 
-def _claim_conditionally(now: datetime, limit: int) -> list[Claim]:
+def _claim_conditionally(now: datetime, limit: int, horizon: datetime | None = None) -> list[Claim]:
     candidates = list(
-        Probe.objects.due(now)
+        Probe.objects.due(now, horizon)
         .order_by("next_run_at")
         .values_list("id", "next_run_at", "interval_s", "timeout_s")[:limit]
     )

@@ -176,3 +176,18 @@ def test_concurrent_claimers_never_claim_the_same_run(project):
     assert not errors, errors
     ids = [c.probe_id for batch in claimed for c in batch]
     assert len(ids) == len(set(ids)) == 40
+
+
+@pytest.mark.django_db
+def test_a_lookahead_claims_probes_due_before_the_next_tick(project):
+    soon = make_probe(project, name="soon")
+    soon.next_run_at = NOW + timedelta(milliseconds=600)
+    later = make_probe(project, name="later")
+    later.next_run_at = NOW + timedelta(seconds=2)
+    Probe.objects.bulk_update([soon, later], ["next_run_at"])
+
+    claims = claim_due_probes(NOW, lookahead=timedelta(seconds=1))
+    # Its own slot, still in the future: the run waits for it.
+    assert [(c.probe_id, c.scheduled_for) for c in claims] == [(soon.pk, soon.next_run_at)]
+    soon.refresh_from_db()
+    assert soon.next_run_at == NOW + timedelta(milliseconds=600) + timedelta(seconds=60)
