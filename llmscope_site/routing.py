@@ -2,8 +2,10 @@
 
 from django.urls import path
 
+from monitoring.dashboard.consumers import ProjectDashboardConsumer
 from tenants.consumers import OrganizationEventsConsumer
 
 websocket_urlpatterns = [
     path("ws/o/<slug:org_slug>/", OrganizationEventsConsumer.as_asgi()),
+    path("ws/o/<slug:org_slug>/p/<slug:project_slug>/", ProjectDashboardConsumer.as_asgi()),
 ]

@@ -113,11 +113,12 @@ def summary(
     model: str | None = None,
     environment: str | None = None,
     now: datetime | None = None,
+    source: str | None = None,
 ) -> dict[str, Any]:
     """The summary of API.md over the last `window`, overall and per model."""
     last = minute_of(now or datetime.now(UTC))
     first = last - WINDOWS[window] + 1
-    filters = {"model": model, "environment": environment}
+    filters = {"model": model, "environment": environment, "source": source}
     per_model = {
         row["model"]: row
         for row in _rollups(project, first, last, **filters)
@@ -174,6 +175,8 @@ def timeseries(
     start: datetime,
     end: datetime,
     model: str | None = None,
+    environment: str | None = None,
+    source: str | None = None,
 ) -> dict[str, Any]:
     """One metric per interval over [start, end). Count metrics are zero-filled; the others
     have points only where there were requests."""
@@ -188,7 +191,7 @@ def timeseries(
         kind, q = PERCENTILE_METRICS[metric]
         per_slot: dict[int, dict[int, int]] = {}
         for row in (
-            _buckets(project, first, last, model=model)
+            _buckets(project, first, last, model=model, environment=environment, source=source)
             .filter(metric=kind)
             .annotate(slot=slot)
             .values("slot", "bucket")
@@ -205,7 +208,7 @@ def timeseries(
             "output_tokens_per_s": "tps_sum",
         }[metric]
         rows = (
-            _rollups(project, first, last, model=model)
+            _rollups(project, first, last, model=model, environment=environment, source=source)
             .annotate(slot=slot)
             .values("slot")
             .annotate(v=Sum(field), n=Sum("tps_count"))

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from tenants import audit, team
 from tenants.access import organization_view
 from tenants.forms import DeleteConfirmationForm, OrganizationForm
-from tenants.models import AuditAction, AuditLogEntry, Organization, Project
+from tenants.models import AuditAction, AuditLogEntry, Organization
 
 
 @login_required
@@ -28,12 +28,10 @@ def organization_create(request: HttpRequest) -> HttpResponse:
 @organization_view()
 def organization_home(request: HttpRequest, organization: Organization) -> HttpResponse:
     request.session["last_org"] = organization.slug
-    projects = Project.objects.for_organization(organization)
-    return render(
-        request,
-        "tenants/organization_home.html",
-        {"organization": organization, "projects": projects},
-    )
+    # Project cards show monitoring data, so they live with it (monitoring.dashboard).
+    from monitoring.dashboard.views import render_organization_home
+
+    return render_organization_home(request, organization)
 
 
 @organization_view()

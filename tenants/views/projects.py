@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from tenants import audit
 from tenants.access import organization_view, project_view
 from tenants.forms import DeleteConfirmationForm, ProjectForm
-from tenants.models import ApiKey, AuditAction, Organization, Project
+from tenants.models import AuditAction, Organization, Project
 
 
 @organization_view(right="edit_monitoring")
@@ -21,7 +21,7 @@ def project_create(request: HttpRequest, organization: Organization) -> HttpResp
         )
         audit.record(organization, request.user, AuditAction.PROJECT_CREATED, project.name)
         messages.success(request, f"Project “{project.name}” created.")
-        return redirect("project-home", org_slug=organization.slug, project_slug=project.slug)
+        return redirect("dashboard-wizard", org_slug=organization.slug, project_slug=project.slug)
     return render(
         request,
         "tenants/project_create.html",
@@ -33,12 +33,10 @@ def project_create(request: HttpRequest, organization: Organization) -> HttpResp
 @project_view()
 def project_home(request: HttpRequest, organization: Organization, project: Project):
     request.session["last_org"] = organization.slug
-    keys = ApiKey.objects.for_project(project).active()
-    return render(
-        request,
-        "tenants/project_home.html",
-        {"organization": organization, "project": project, "has_keys": keys.exists()},
-    )
+    # The page shows monitoring data, so it lives with it (monitoring.dashboard).
+    from monitoring.dashboard.views import render_project_dashboard
+
+    return render_project_dashboard(request, organization, project)
 
 
 @project_view()

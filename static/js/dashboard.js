@@ -1,0 +1,229 @@
+// The project page: draws the control chart, keeps chart, cards and violation log current
+// over the project's WebSocket, and catches up over HTTP after a reconnect.
+(function () {
+  "use strict";
+  const body = document.getElementById("dashboard-body");
+  if (!body) return;
+  const form = document.getElementById("dashboard-filters");
+  const modal = document.getElementById("violation-modal");
+  const modalBody = document.getElementById("violation-modal-body");
+  const indicator = document.getElementById("live-indicator");
+  const violationBase = body.dataset.chartBase.replace(/charts\/$/, "violations/");
+  let chart = null;
+  let chartId = null;
+  let live = null;
+  let refreshTimer = null;
+  let opener = null;
+
+  function query() {
+    const data = new FormData(form);
+    const q = {};
+    for (const name of ["window", "model", "environment", "source"]) q[name] = data.get(name) || "";
+    return q;
+  }
+
+  function chartUrl(id) {
+    const q = query();
+    return body.dataset.chartBase + id + "/data/?window=" + encodeURIComponent(q.window || "24h");
+  }
+
+  function setStatus(status) {
+    const badge = document.getElementById("chart-status");
+    const picker = document.getElementById("chart-picker");
+    if (!badge || !status) return;
+    const option = picker && picker.querySelector('option[value="' + chartId + '"]');
+    if (option) option.dataset.status = status;
+    badge.className = "status status-" + status;
+    badge.textContent = { in_control: "In control", out_of_control: "Out of control", baseline: "Collecting baseline" }[status] || status;
+  }
+
+  function showEmpty(payload) {
+    const empty = document.getElementById("chart-empty");
+    if (empty) empty.hidden = payload.x.length > 0;
+  }
+
+  function initChart() {
+    if (chart) { chart.destroy(); chart = null; }
+    const section = document.getElementById("chart-section");
+    const node = document.getElementById("chart-data");
+    chartId = section && section.dataset.chartId ? Number(section.dataset.chartId) : null;
+    if (!node || !chartId || !window.uPlot) return;
+    const payload = JSON.parse(node.textContent);
+    chart = LLMscopeCharts.ControlChart(document.getElementById("control-chart"), payload, {
+      tooltip: document.getElementById("chart-tooltip"),
+    });
+    showEmpty(payload);
+  }
+
+  async function reloadChart() {
+    if (!chart || !chartId) return;
+    const response = await fetch(chartUrl(chartId), { credentials: "same-origin" });
+    if (!response.ok) return;
+    const payload = await response.json();
+    if (payload.id !== chartId) return;
+    chart.setData(payload);
+    setStatus(payload.status);
+    showEmpty(payload);
+  }
+
+  function refreshBody() {
+    // A chart appeared that the page does not know yet: render the body again, once.
+    if (refreshTimer) return;
+    refreshTimer = setTimeout(() => {
+      refreshTimer = null;
+      htmx.ajax("GET", form.action + "?" + new URLSearchParams(new FormData(form)).toString(),
+        { target: "#dashboard-body", swap: "innerHTML" });
+    }, 300);
+  }
+
+  function subscribe() {
+    if (live) live.send(Object.assign({ type: "subscribe" }, query()));
+  }
+
+  function updateCards(message) {
+    if (message.window !== query().window) return;
+    for (const card of message.cards) {
+      const node = document.getElementById("card-" + card.key);
+      if (!node) continue;
+      const value = node.querySelector('[data-field="value"]');
+      const change = node.querySelector('[data-field="change"]');
+      if (value.textContent !== card.value) {
+        value.textContent = card.value;
+        node.classList.remove("updated");
+        void node.offsetWidth;
+        node.classList.add("updated");
+      }
+      const arrow = card.trend === "up" ? "▲ " : card.trend === "down" ? "▼ " : "";
+      change.textContent = arrow + card.change;
+      change.dataset.trend = card.trend;
+      change.className = "metric-change verdict-" + card.verdict;
+    }
+  }
+
+  function chartName(id) {
+    const option = document.querySelector('#chart-picker option[value="' + id + '"]');
+    return option ? option.textContent : "Chart " + id;
+  }
+
+  function addViolationRow(message) {
+    const v = message.violation;
+    const rows = document.getElementById("violation-rows");
+    const template = document.getElementById("violation-row-template");
+    if (!rows || !template || document.getElementById("violation-row-" + v.id)) return;
+    const row = template.content.firstElementChild.cloneNode(true);
+    row.id = "violation-row-" + v.id;
+    const rule = row.querySelector('[data-field="rule_name"]');
+    rule.textContent = v.rule_name;
+    rule.classList.add("rule-" + v.rule);
+    rule.dataset.violationUrl = violationBase + v.id + "/";
+    row.querySelector('[data-field="chart"]').textContent = chartName(message.chart);
+    const time = row.querySelector('[data-field="t"]');
+    time.dateTime = v.t;
+    time.textContent = v.t.replace("T", " ").slice(0, 19);
+    row.querySelector('[data-field="value"]').textContent = LLMscopeCharts.formatValue(v.value, null);
+    const status = row.querySelector('[data-field="status"]');
+    status.textContent = v.status.charAt(0).toUpperCase() + v.status.slice(1);
+    status.classList.add("status-" + v.status);
+    const empty = rows.querySelector(".empty-row");
+    if (empty) empty.remove();
+    rows.prepend(row);
+  }
+
+  function onMessage(message) {
+    if (message.type === "points") {
+      if (!document.querySelector('#chart-picker option[value="' + message.chart + '"]')) {
+        refreshBody();
+        return;
+      }
+      if (chart && message.chart === chartId) {
+        chart.appendPoints(message.points);
+        setStatus(message.status);
+        showEmpty({ x: [1] });
+      }
+    } else if (message.type === "limits") {
+      if (message.chart === chartId) reloadChart();
+    } else if (message.type === "violation") {
+      addViolationRow(message);
+      if (chart && message.chart === chartId) {
+        chart.markViolation(message.violation.t, message.violation.rule, message.violation.rule_name);
+        setStatus("out_of_control");
+      }
+    } else if (message.type === "cards") {
+      updateCards(message);
+    } else if (message.type === "activity") {
+      document.body.dispatchEvent(new CustomEvent("llmscope:activity"));
+    }
+  }
+
+  function onOpen(reconnected) {
+    subscribe();
+    if (reconnected) {
+      // Catch up on what the socket missed while it was down.
+      reloadChart();
+      document.body.dispatchEvent(new CustomEvent("llmscope:resync"));
+    }
+  }
+
+  function onState(state, text) {
+    if (!indicator) return;
+    indicator.dataset.state = state;
+    indicator.querySelector(".live-text").textContent = text;
+  }
+
+  // Chart picker: fetch the chosen chart, keep the URL shareable.
+  document.addEventListener("change", async (event) => {
+    if (event.target.id !== "chart-picker") return;
+    const id = Number(event.target.value);
+    document.getElementById("filter-chart").value = String(id);
+    const url = new URL(location.href);
+    url.searchParams.set("chart", String(id));
+    history.replaceState(history.state, "", url);
+    const response = await fetch(chartUrl(id), { credentials: "same-origin" });
+    if (!response.ok) return;
+    const payload = await response.json();
+    chartId = id;
+    document.getElementById("chart-section").dataset.chartId = String(id);
+    const title = document.getElementById("control-chart");
+    title.setAttribute("aria-label", "Control chart of " + payload.name);
+    if (chart) chart.setData(payload);
+    else chart = LLMscopeCharts.ControlChart(title, payload, { tooltip: document.getElementById("chart-tooltip") });
+    setStatus(payload.status);
+    showEmpty(payload);
+  });
+
+  // Violation modal: a native <dialog> (Escape closes it, focus stays inside) filled by HTMX.
+  document.addEventListener("click", (event) => {
+    const trigger = event.target.closest("[data-violation-url]");
+    if (trigger) {
+      event.preventDefault();
+      opener = trigger;
+      modalBody.replaceChildren();
+      const loading = document.createElement("p");
+      loading.className = "muted";
+      loading.textContent = "Loading…";
+      modalBody.append(loading);
+      modal.showModal();
+      htmx.ajax("GET", trigger.dataset.violationUrl, { target: "#violation-modal-body", swap: "innerHTML" });
+      return;
+    }
+    if (event.target.closest("[data-close-modal]")) modal.close();
+  });
+  modal.addEventListener("click", (event) => { if (event.target === modal) modal.close(); });
+  modal.addEventListener("close", () => { if (opener) opener.focus(); });
+
+  document.body.addEventListener("htmx:afterSettle", (event) => {
+    const target = event.detail.target;
+    if (target === modalBody) {
+      LLMscopeCharts.drawContext(modalBody);
+      const title = modalBody.querySelector(".violation-title");
+      if (title) document.getElementById("violation-modal-title").textContent = "Violation";
+    } else if (target === body) {
+      initChart();
+      subscribe();
+    }
+  });
+
+  initChart();
+  live = window.LLMscopeLiveSocket(body.dataset.liveUrl, { onOpen, onMessage, onState });
+  window.LLMscopeDashboard = { live, reloadChart };
+})();
