@@ -101,7 +101,6 @@ def test_the_chart_data_has_points_stepped_limits_and_violations(client_for, own
 
 
 def test_limits_step_where_the_baseline_was_reset(client_for, owner, violation):
-    from datetime import timedelta
 
     from django.utils import timezone
 
