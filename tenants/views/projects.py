@@ -21,7 +21,7 @@ def project_create(request: HttpRequest, organization: Organization) -> HttpResp
         )
         audit.record(organization, request.user, AuditAction.PROJECT_CREATED, project.name)
         messages.success(request, f"Project “{project.name}” created.")
-        return redirect("dashboard-wizard", org_slug=organization.slug, project_slug=project.slug)
+        return redirect("project-home", org_slug=organization.slug, project_slug=project.slug)
     return render(
         request,
         "tenants/project_create.html",

@@ -271,11 +271,9 @@ def test_the_wizard_status_says_when_data_arrived(client_for, owner, with_traffi
     assert "Data is arriving" in html and "32 events" in html
 
 
-def test_a_new_project_goes_to_the_wizard(client_for, owner, organization):
-    response = client_for(owner).post(
-        reverse("project-create", args=["acme"]), {"name": "Chatbot", "slug": ""}
-    )
-    assert response.status_code == 302 and response["Location"].endswith("/setup/")
+def test_a_new_project_without_data_points_to_the_wizard(client_for, owner, project):
+    html = client_for(owner).get(url("project-home", project)).content.decode()
+    assert "No data yet" in html and url("dashboard-wizard", project) in html
 
 
 def test_pages_need_a_login(client, project):
