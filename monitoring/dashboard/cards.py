@@ -52,7 +52,10 @@ def format_value(kind: str, value) -> str:
         return f"{float(value):.1f}"
     if kind == "usd":
         value = float(value)
-        return f"${value:,.2f}" if value >= 1 or value == 0 else f"${value:.4f}"
+        if value >= 1 or value == 0:
+            return f"${value:,.2f}"
+        text = f"{value:.6f}".rstrip("0")
+        return f"${text}" if len(text.split(".")[1]) >= 2 else f"${value:.2f}"
     return str(value)
 
 

@@ -35,12 +35,27 @@
     return d.toISOString().replace("T", " ").slice(0, 19) + " UTC";
   }
 
+  function axisLabel(v, unit) {
+    if (v === null || v === undefined) return "";
+    if (unit === "") return +(v * 100).toPrecision(3) + "%";
+    const abs = Math.abs(v);
+    if (abs >= 1e6) return +(v / 1e6).toPrecision(3) + "M";
+    if (abs >= 1e4) return +(v / 1e3).toPrecision(3) + "k";
+    return String(+v.toPrecision(3));
+  }
+
+  function shortTime(seconds, span) {
+    const iso = new Date(seconds * 1000).toISOString();
+    return span > 86400 ? iso.slice(5, 10) + " " + iso.slice(11, 16) : iso.slice(11, 19);
+  }
+
   function positiveOnly(values) {
     return values.map((v) => (v === null || v > 0 ? v : null));
   }
 
   function columns(state) {
-    const cols = [state.x, state.value];
+    // Points are plotted in sequence, as control charts are: a burst of calls stays readable.
+    const cols = [state.x.map((_, i) => i), state.value];
     for (const key of LINE_KEYS) cols.push(state.log ? positiveOnly(state[key]) : state[key]);
     return cols;
   }
@@ -61,7 +76,7 @@
     function load(p) {
       state = {
         x: p.x.slice(), value: p.value.slice(), rules: p.rules.map((r) => r.slice()),
-        unit: p.unit, current: p.current,
+        unit: p.unit, current: p.current, resets: (p.resets || []).slice(),
         log: !!p.log && p.value.every((v) => v === null || v > 0),
       };
       for (const key of LINE_KEYS) state[key] = p[key].slice();
@@ -81,7 +96,7 @@
         const rules = state.rules[i];
         const v = state.value[i];
         if (!rules || !rules.length || v === null) continue;
-        const cx = u.valToPos(state.x[i], "x", true);
+        const cx = u.valToPos(i, "x", true);
         const cy = u.valToPos(v, "y", true);
         ctx.beginPath();
         ctx.arc(cx, cy, r, 0, 2 * Math.PI);
@@ -89,6 +104,19 @@
         ctx.fill();
         ctx.lineWidth = 1.5 * devicePixelRatio;
         ctx.strokeStyle = css("--card", "#fff");
+        ctx.stroke();
+      }
+      // A baseline reset: a dashed vertical line before the first point after it.
+      ctx.setLineDash([4 * devicePixelRatio, 4 * devicePixelRatio]);
+      ctx.strokeStyle = css("--muted", "#6a7380");
+      ctx.lineWidth = devicePixelRatio;
+      for (const reset of state.resets) {
+        const i = state.x.findIndex((t) => t >= reset);
+        if (i <= 0) continue;
+        const cx = u.valToPos(i - 0.5, "x", true);
+        ctx.beginPath();
+        ctx.moveTo(cx, u.bbox.top);
+        ctx.lineTo(cx, u.bbox.top + u.bbox.height);
         ctx.stroke();
       }
       ctx.restore();
@@ -146,12 +174,18 @@
         height: small ? 160 : Math.max(220, Math.min(340, Math.round(width * 0.4))),
         legend: { show: false },
         cursor: { drag: { x: !small, y: false }, points: { size: 6 } },
-        scales: { x: { time: true }, y: { distr: state.log ? 3 : 1 } },
+        scales: { x: { time: false }, y: { distr: state.log ? 3 : 1 } },
         axes: [
-          { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
           {
             stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid },
-            size: 64, values: (u, splits) => splits.map((v) => formatValue(v, state.unit === "" ? "" : null)),
+            values: (u, splits) => {
+              const span = state.x.length ? state.x[state.x.length - 1] - state.x[0] : 0;
+              return splits.map((v) => (Number.isInteger(v) && state.x[v] !== undefined ? shortTime(state.x[v], span) : ""));
+            },
+          },
+          {
+            stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid },
+            size: 56, values: (u, splits) => splits.map((v) => axisLabel(v, state.unit)),
           },
         ],
         series: [

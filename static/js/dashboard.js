@@ -129,6 +129,19 @@
     rows.prepend(row);
   }
 
+  let eventsTimer = null;
+  function refreshEvents() {
+    // New calls show up on the first page, unless the reader is looking at one or paging.
+    const list = document.getElementById("event-list");
+    if (!list || eventsTimer || list.dataset.paged || list.querySelector("details[open]")) return;
+    eventsTimer = setTimeout(() => {
+      eventsTimer = null;
+      const status = document.getElementById("event-status");
+      const url = list.dataset.url + (status && status.value ? "&status=" + encodeURIComponent(status.value) : "");
+      htmx.ajax("GET", url, { target: "#event-list", swap: "innerHTML" });
+    }, 2000);
+  }
+
   function onMessage(message) {
     if (message.type === "points") {
       if (!document.querySelector('#chart-picker option[value="' + message.chart + '"]')) {
@@ -152,6 +165,7 @@
       updateCards(message);
     } else if (message.type === "activity") {
       document.body.dispatchEvent(new CustomEvent("llmscope:activity"));
+      refreshEvents();
     }
   }
 
@@ -207,6 +221,9 @@
       return;
     }
     if (event.target.closest("[data-close-modal]")) modal.close();
+    if (event.target.closest("#event-list .more-row button")) {
+      document.getElementById("event-list").dataset.paged = "1";
+    }
   });
   modal.addEventListener("click", (event) => { if (event.target === modal) modal.close(); });
   modal.addEventListener("close", () => { if (opener) opener.focus(); });
@@ -220,6 +237,8 @@
     } else if (target === body) {
       initChart();
       subscribe();
+    } else if (target.id === "event-list") {
+      delete target.dataset.paged;
     }
   });
 
