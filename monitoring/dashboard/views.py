@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,6 +32,7 @@ from tenants.access import project_view
 from tenants.models import ApiKey, AuditAction, Organization, Project
 
 RECENT_VIOLATIONS = 20
+CHOICES_SECONDS = 60
 
 
 def _fragment_wanted(request: HttpRequest) -> bool:
@@ -50,15 +52,22 @@ def _now() -> datetime:
 
 
 def _filter_choices(project: Project) -> dict:
-    """Models and environments seen in the last 30 days (from the rollups, not raw events)."""
+    """Models and environments seen in the last 30 days (from the rollups, not raw events),
+    remembered for a minute: a new model shows up in the menu at most a minute late."""
     from monitoring.analytics import WINDOWS, minute_of
 
-    first = minute_of(_now()) - WINDOWS["30d"]
-    rows = EventRollup.objects.filter(project=project, minute__gte=first)
-    return {
-        "models": sorted(set(rows.values_list("model", flat=True).distinct())),
-        "environments": sorted(set(rows.values_list("environment", flat=True).distinct())),
-    }
+    key = f"dashboard:choices:{project.pk}"
+    choices = cache.get(key)
+    if choices is None:
+        first = minute_of(_now()) - WINDOWS["30d"]
+        rows = EventRollup.objects.filter(project=project, minute__gte=first)
+        pairs = set(rows.values_list("model", "environment").distinct())
+        choices = {
+            "models": sorted({m for m, _ in pairs}),
+            "environments": sorted({e for _, e in pairs}),
+        }
+        cache.set(key, choices, CHOICES_SECONDS)
+    return choices
 
 
 def _violations(project: Project, status: str = "") -> list[Violation]:
