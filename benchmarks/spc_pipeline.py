@@ -83,11 +83,10 @@ def copy_events(project: Project, rows) -> None:
             f"{received.isoformat()}\tapi\t\t{model}\tchat\tproduction\t{latency}\tok\t\t\t\t{{}}\t\n"
         )
     buf.seek(0)
-    with connection.cursor() as cursor:
-        with cursor.connection.cursor().copy(
-            f"COPY {Event._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN"
-        ) as copy:
-            copy.write(buf.read())
+    with connection.cursor() as cursor, cursor.connection.cursor().copy(
+        f"COPY {Event._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN"
+    ) as copy:
+        copy.write(buf.read())
 
 
 def setup(charts: int, baseline: int, rng) -> tuple[Project, list[Chart]]:
@@ -206,7 +205,8 @@ def main() -> None:
     )
     print(
         f"   evaluation / engine time: {r['eval_s'] / r['engine_s']:.0f}x; "
-        f"rule-1 violations stored: {r['violations_rule1']} ({args.charts} injected spikes + false alarms)"
+        f"rule-1 violations stored: {r['violations_rule1']} "
+        f"({args.charts} injected spikes + false alarms)"
     )
     if settings.EMBEDDED:
         print("\n2. Commit → violation: skipped (needs REDIS_URL for a real Celery worker)")

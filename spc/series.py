@@ -5,7 +5,9 @@ received at least a second ago are read, so that a batch still committing in ano
 transaction (ids are handed out before commit) is not skipped; SQLite serialises writers,
 so it needs no settling. Subgroup charts read closed time buckets only, aggregated in the
 database (count, sum and sum of squares per minute), so their cost does not grow with
-traffic inside a bucket. Events arriving for a bucket already charted are not added to it.
+traffic inside a bucket. A bucket is charted once it closed LLMSCOPE_SUBGROUP_GRACE_SECONDS
+ago (default 30 s: SDKs and OpenTelemetry exporters flush every few seconds); events
+arriving for a bucket already charted are not added to it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from spc.metrics import METRICS, Metric, Transform
 from spc.models import Chart, ChartPoint
 
 MAX_EVENTS_PER_EVALUATION = 200_000
-SUBGROUP_GRACE_SECONDS = 5
 FILTER_FIELDS = {"model", "environment", "provider", "source", "probe_id", "operation"}
 
 
@@ -142,9 +143,8 @@ def _minute_rows(chart: Chart, start: datetime, end: datetime) -> list[tuple]:
 def closed_buckets(chart: Chart, now: datetime) -> list[Bucket]:
     """Per-bucket sums for every closed bucket after the cursor (empty buckets omitted)."""
     interval = chart.subgroup_seconds
-    closed_until = (
-        int(_epoch(now) - SUBGROUP_GRACE_SECONDS - settle_seconds()) // interval * interval
-    )
+    grace = settings.LLMSCOPE_SUBGROUP_GRACE_SECONDS + settle_seconds()
+    closed_until = int(_epoch(now) - grace) // interval * interval
     if chart.cursor_bucket is not None:
         start_epoch = _epoch(chart.cursor_bucket) + interval
     else:
