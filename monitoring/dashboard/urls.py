@@ -9,6 +9,7 @@ P = "o/<slug:org_slug>/p/<slug:project_slug>/"
 urlpatterns = [
     path(P + "dashboard/charts/<int:chart_id>/data/", views.chart_data, name="dashboard-chart"),
     path(P + "dashboard/events/", views.event_list, name="dashboard-events"),
+    path(P + "dashboard/export/events.csv", views.event_export, name="dashboard-events-csv"),
     path(P + "dashboard/violations/", views.violation_list, name="dashboard-violations"),
     path(
         P + "dashboard/violations/<int:violation_id>/",

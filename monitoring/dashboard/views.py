@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -21,6 +22,7 @@ from monitoring.dashboard import cards as card_data
 from monitoring.dashboard import organization as org_data
 from monitoring.dashboard.charts import chart_payload, context_lines, default_chart
 from monitoring.dashboard.events import STATUSES, recent_events, related_events
+from monitoring.dashboard.export import csv_chunks, csv_chunks_async
 from monitoring.dashboard.params import SOURCES, WINDOW_LABELS, parse_query
 from monitoring.dashboard.wizard import PATHS, snippets
 from monitoring.models import Event, EventRollup
@@ -114,6 +116,7 @@ def render_project_dashboard(request: HttpRequest, organization: Organization, p
         "rule_names": {str(k): v for k, v in NELSON_RULE_NAMES.items()},
         "has_events": bool(events) or Event.objects.for_project(project).exists(),
         "live_url": f"/ws/o/{organization.slug}/p/{project.slug}/",
+        "window_start": (now - query.span).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     return _render(request, "dashboard/project.html", "dashboard/_body.html", context)
 
@@ -147,6 +150,21 @@ def event_list(request: HttpRequest, organization, project) -> HttpResponse:
         "appending": bool(request.GET.get("cursor")),
     }
     return _render(request, "dashboard/events_page.html", "dashboard/_events.html", context)
+
+
+@require_GET
+@project_view()
+def event_export(request: HttpRequest, organization, project) -> StreamingHttpResponse:
+    """The calls of the page's window and filters (and status) as CSV."""
+    query = parse_query(request.GET)
+    since = _now() - query.span
+    status = request.GET.get("status", "")
+    chunks = csv_chunks_async if isinstance(request, ASGIRequest) else csv_chunks
+    response = StreamingHttpResponse(
+        chunks(project, query, since, status), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{project.slug}-events.csv"'
+    return response
 
 
 @require_GET
@@ -190,6 +208,7 @@ def _violation_context(request, organization, project, violation) -> dict:
             "rule": violation.rule,
             "lines": context_lines(violation.chart, violation.limits),
             "unit": violation.chart.unit,
+            "log": violation.chart.transform == "log",
         },
     }
 

@@ -180,7 +180,14 @@
             stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid },
             values: (u, splits) => {
               const span = state.x.length ? state.x[state.x.length - 1] - state.x[0] : 0;
-              return splits.map((v) => (Number.isInteger(v) && state.x[v] !== undefined ? shortTime(state.x[v], span) : ""));
+              let previous = null;
+              return splits.map((v) => {
+                if (!Number.isInteger(v) || state.x[v] === undefined) return "";
+                const label = shortTime(state.x[v], span);
+                if (label === previous) return "";  // a burst within one second: label once
+                previous = label;
+                return label;
+              });
             },
           },
           {
@@ -278,7 +285,7 @@
     if (!node || !target || !window.uPlot) return null;
     const ctx = JSON.parse(node.textContent);
     const lines = ctx.lines || null;
-    const payload = { x: [], value: [], rules: [], unit: ctx.unit, log: false, rule_names: {}, current: null };
+    const payload = { x: [], value: [], rules: [], unit: ctx.unit, log: !!ctx.log, rule_names: {}, current: null };
     for (const key of LINE_KEYS) payload[key] = [];
     for (const p of ctx.points) {
       payload.x.push(p.t);

@@ -174,6 +174,7 @@
     if (reconnected) {
       // Catch up on what the socket missed while it was down.
       reloadChart();
+      refreshEvents();
       document.body.dispatchEvent(new CustomEvent("llmscope:resync"));
     }
   }

@@ -294,6 +294,7 @@ def test_every_page_and_fragment_answers_404_across_tenants(client_for, outsider
         url("dashboard-violation", project, violation_id=vid),
         url("dashboard-wizard", project),
         url("dashboard-wizard-status", project),
+        url("dashboard-events-csv", project),
         reverse("organization-home", args=["acme"]),
     ]:
         assert_cross_tenant_404(client, path)
@@ -318,3 +319,20 @@ def test_another_projects_objects_are_404_inside_the_same_organization(
         client.get(url("dashboard-violation", other, violation_id=violation.pk)).status_code == 404
     )
     assert client.get(url("dashboard-chart", other, chart_id=violation.chart_id)).status_code == 404
+
+
+def test_the_events_export_follows_the_page_filters(client_for, viewer, with_traffic):
+    client = client_for(viewer)
+    response = client.get(url("dashboard-events-csv", with_traffic) + "?window=1h&model=gpt-4o")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    lines = b"".join(response.streaming_content).decode().strip().splitlines()
+    assert lines[0].startswith("id,timestamp,received_at,source")
+    assert len(lines) == 3 and all(",gpt-4o," in line for line in lines[1:])
+    everything = client.get(url("dashboard-events-csv", with_traffic) + "?window=6h&status=ok")
+    assert len(b"".join(everything.streaming_content).decode().strip().splitlines()) == 31
+
+
+def test_the_export_links_carry_the_window(client_for, owner, with_traffic):
+    html = client_for(owner).get(url("project-home", with_traffic) + "?window=6h").content.decode()
+    assert "/dashboard/export/events.csv?window=6h" in html
+    assert "/api/export/violations.csv?since=" in html
