@@ -100,6 +100,9 @@ def _stats(sums: dict[str, Any], latency: dict[int, int], ttft: dict[int, int]) 
         "cost_usd": Decimal(sums["cost_usd_e10"] or 0) / E10 if sums["priced_count"] else None,
         "priced_requests": sums["priced_count"] or 0,
         "unpriced_requests": sums["unpriced_count"] or 0,
+        "output_tokens_per_s": (
+            _round(sums["tps_sum"] / sums["tps_count"]) if sums["tps_count"] else None
+        ),
     }
 
 

@@ -10,11 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from django.db.models import Sum
-
 from monitoring import analytics
 from monitoring.dashboard.params import DashboardQuery
-from monitoring.models import EventRollup
 from tenants.models import Project
 
 
@@ -77,15 +74,6 @@ def change(kind: str, current, previous) -> tuple[str, str]:
     return f"{ratio:+.0f}%", "up" if ratio > 0 else "down"
 
 
-def tokens_per_second(project: Project, query: DashboardQuery, now: datetime) -> float | None:
-    last = analytics.minute_of(now)
-    first = last - analytics.WINDOWS[query.window] + 1
-    qs = EventRollup.objects.filter(project=project, minute__gte=first, minute__lte=last)
-    qs = qs.filter(**{k: v for k, v in query.filters().items() if v})
-    sums = qs.aggregate(total=Sum("tps_sum"), n=Sum("tps_count"))
-    return sums["total"] / sums["n"] if sums["n"] else None
-
-
 def figures(summary: dict, tps: float | None) -> dict:
     """The card figures out of an analytics summary."""
     requests = summary["requests"]
@@ -107,8 +95,8 @@ def project_cards(project: Project, query: DashboardQuery, now: datetime | None 
     before = now - query.span
     current = analytics.summary(project, query.window, now=now, **query.filters())
     previous = analytics.summary(project, query.window, now=before, **query.filters())
-    now_figures = figures(current, tokens_per_second(project, query, now))
-    then_figures = figures(previous, tokens_per_second(project, query, before))
+    now_figures = figures(current, current["output_tokens_per_s"])
+    then_figures = figures(previous, previous["output_tokens_per_s"])
     cards = []
     for spec in CARDS:
         value = now_figures[spec.key]

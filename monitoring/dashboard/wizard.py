@@ -26,7 +26,8 @@ def _curl(base_url: str, key: str) -> str:
                     "output_tokens": 96,
                 }
             ]
-        }
+        },
+        indent=2,
     )
     return (
         f"curl -X POST {base_url}/api/v1/events \\\n"
