@@ -9,6 +9,7 @@ Card values depend on each page's window and filters, which the page sends as a
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 from channels.db import database_sync_to_async
@@ -67,6 +68,13 @@ class ProjectDashboardConsumer(AsyncJsonWebsocketConsumer):
             self._pending.cancel()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    @classmethod
+    async def decode_json(cls, text_data):
+        try:
+            return json.loads(text_data)
+        except (TypeError, ValueError):
+            return None  # not JSON: ignored, like any message that is not a subscription
 
     async def receive_json(self, content, **kwargs) -> None:
         if not isinstance(content, dict) or content.get("type") != "subscribe":

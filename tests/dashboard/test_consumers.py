@@ -101,6 +101,7 @@ def test_a_bad_subscribe_message_falls_back_to_the_default_window(client, owner,
         await socket.send_json_to({"type": "subscribe", "window": "forever", "model": 5})
         message = await socket.receive_json_from(timeout=5)
         await socket.send_json_to(["not", "a", "dict"])
+        await socket.send_to(text_data="{not json")
         nothing = await socket.receive_nothing(timeout=0.3)
         await socket.disconnect()
         return message, nothing
