@@ -55,12 +55,19 @@
     showEmpty(payload);
   }
 
+  // Live changes to the shown chart since page load; a reload that started before one of
+  // them is stale when it returns, so it runs again (the server publishes after commit).
+  let liveSeq = 0;
+
   async function reloadChart() {
     if (!chart || !chartId) return;
-    const response = await fetch(chartUrl(chartId), { credentials: "same-origin" });
+    const seq = liveSeq;
+    const id = chartId;
+    const response = await fetch(chartUrl(id), { credentials: "same-origin" });
     if (!response.ok) return;
     const payload = await response.json();
     if (payload.id !== chartId) return;
+    if (seq !== liveSeq) { reloadChart(); return; }
     chart.setData(payload);
     setStatus(payload.status);
     showEmpty(payload);
@@ -149,6 +156,7 @@
         return;
       }
       if (chart && message.chart === chartId) {
+        liveSeq += 1;
         chart.appendPoints(message.points);
         setStatus(message.status);
         showEmpty({ x: [1] });
@@ -158,6 +166,7 @@
     } else if (message.type === "violation") {
       addViolationRow(message);
       if (chart && message.chart === chartId) {
+        liveSeq += 1;
         chart.markViolation(message.violation.t, message.violation.rule, message.violation.rule_name);
         setStatus("out_of_control");
       }
