@@ -59,22 +59,49 @@ def write_rows(rows: list[tuple]) -> WriteResult:
 # --- PostgreSQL ----------------------------------------------------------------------------
 
 
-def _staging_ddl() -> str:
+# Batches up to this size are sent inline (one statement, one round trip) instead of COPY.
+SMALL_BATCH = 20
+_EXTRA_TYPES = {
+    "minute": "bigint",
+    "latency_bucket": "smallint",
+    "ttft_bucket": "smallint",
+    "cost_e10": "bigint",
+    "unpriced": "boolean",
+}
+
+
+def _column_types() -> list[tuple[str, str]]:
     fields = {f.column: f for f in Event._meta.concrete_fields}
-    columns = [f"{name} {fields[name].db_type(connection)}" for name in EVENT_COLUMNS]
-    columns += [
-        "minute bigint",
-        "latency_bucket smallint",
-        "ttft_bucket smallint",
-        "cost_e10 bigint",
-        "unpriced boolean",
-    ]
+    types = [(name, fields[name].db_type(connection)) for name in EVENT_COLUMNS]
+    return types + [(name, _EXTRA_TYPES[name]) for name in EXTRA_COLUMNS]
+
+
+def _staging_ddl() -> str:
+    columns = [f"{name} {db_type}" for name, db_type in _column_types()]
     # ON COMMIT DELETE ROWS: the table is created once per connection and emptied by every
     # commit, so no catalog churn per batch.
     return (
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} ({', '.join(columns)}) "
         "ON COMMIT DELETE ROWS"
     )
+
+
+def _copy_to_staging(cursor, rows: list[tuple]) -> None:
+    raw = connection.connection
+    _ensure_staging_table(cursor)
+    if getattr(raw, "_llmscope_staging_dirty", False):
+        # Rows of an earlier batch of the same (outer) transaction: commit empties the table.
+        cursor.execute(f"DELETE FROM {STAGING_TABLE}")  # noqa: S608
+    columns = ", ".join(EVENT_COLUMNS + EXTRA_COLUMNS)
+    with cursor.cursor.copy(f"COPY {STAGING_TABLE} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    raw._llmscope_staging_dirty = True
+
+    def emptied_by_commit() -> None:
+        raw._llmscope_staging_dirty = False
+
+    transaction.on_commit(emptied_by_commit)
 
 
 def _ensure_staging_table(cursor) -> None:
@@ -90,7 +117,9 @@ def _ensure_staging_table(cursor) -> None:
     transaction.on_commit(remember)
 
 
-def _ingest_sql() -> str:
+def _ingest_sql(source: str = STAGING_TABLE, values_cte: str = "") -> str:
+    """The statement storing the rows of `source` (the staging table, or a VALUES list
+    defined by `values_cte`) with their rollups and usage."""
     event_cols = ", ".join(EVENT_COLUMNS)
     key = ", ".join(SERIES_KEY)
     rollup_select = ", ".join(
@@ -120,13 +149,13 @@ def _ingest_sql() -> str:
     )
     # Identifiers come from model metadata, values only from COPY: nothing user-supplied.
     return f"""
-WITH inserted AS (
+WITH {values_cte}inserted AS (
     INSERT INTO {EVENT_TABLE} ({event_cols})
-    SELECT {event_cols} FROM {STAGING_TABLE}
+    SELECT {event_cols} FROM {source}
     ON CONFLICT (project_id, event_id) DO NOTHING
     RETURNING event_id
 ), fresh AS (
-    SELECT s.* FROM {STAGING_TABLE} s JOIN inserted i ON i.event_id = s.event_id
+    SELECT s.* FROM {source} s JOIN inserted i ON i.event_id = s.event_id
 ), rollups AS (
     INSERT INTO {ROLLUP_TABLE} ({key}, {", ".join(MEASURES)})
     SELECT {key}, {rollup_select} FROM fresh
@@ -154,23 +183,31 @@ FROM fresh GROUP BY 1, 2, 3
 """  # noqa: S608
 
 
-_INGEST_SQL: str | None = None
+_SQL_CACHE: dict[int, str] = {}
+
+
+def _inline_sql(count: int) -> str:
+    """The ingest statement with `count` rows inline as a typed VALUES list."""
+    sql = _SQL_CACHE.get(count)
+    if sql is None:
+        types = _column_types()
+        row = "(" + ", ".join(f"%s::{db_type}" for _, db_type in types) + ")"
+        names = ", ".join(name for name, _ in types)
+        values = f"staged ({names}) AS (VALUES {', '.join([row] * count)}), "
+        sql = _SQL_CACHE[count] = _ingest_sql("staged", values)
+    return sql
 
 
 def _write_postgresql(rows: list[tuple]) -> WriteResult:
-    global _INGEST_SQL
-    if _INGEST_SQL is None:
-        _INGEST_SQL = _ingest_sql()
-    columns = ", ".join(EVENT_COLUMNS + EXTRA_COLUMNS)
     with connection.cursor() as cursor:
-        _ensure_staging_table(cursor)
-        # Empty already after each commit; this covers batches sharing one outer transaction.
-        cursor.execute(f"DELETE FROM {STAGING_TABLE}")  # noqa: S608
-        raw_cursor = cursor.cursor
-        with raw_cursor.copy(f"COPY {STAGING_TABLE} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute(_INGEST_SQL)
+        if len(rows) <= SMALL_BATCH:
+            # Small batches (single events) in one round trip: no staging table, no COPY.
+            cursor.execute(_inline_sql(len(rows)), [value for row in rows for value in row])
+        else:
+            _copy_to_staging(cursor, rows)
+            if 0 not in _SQL_CACHE:
+                _SQL_CACHE[0] = _ingest_sql()
+            cursor.execute(_SQL_CACHE[0])
         touched = cursor.fetchall()
     accepted = sum(n for *_, n in touched)
     return WriteResult(
