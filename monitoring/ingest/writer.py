@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 
 import msgspec
+import psycopg
 from django.db import connection, transaction
 
 from monitoring.ingest.rows import COL, EVENT_COLUMNS, EXTRA_COLUMNS, drop_repeated_ids
@@ -202,13 +203,19 @@ def _write_postgresql(rows: list[tuple]) -> WriteResult:
     with connection.cursor() as cursor:
         if len(rows) <= SMALL_BATCH:
             # Small batches (single events) in one round trip: no staging table, no COPY.
-            cursor.execute(_inline_sql(len(rows)), [value for row in rows for value in row])
+            # A prepared statement (server-side binding): planning this statement costs more
+            # than running it for one event.
+            with psycopg.Cursor(connection.connection) as prepared:
+                prepared.execute(
+                    _inline_sql(len(rows)), [value for row in rows for value in row], prepare=True
+                )
+                touched = prepared.fetchall()
         else:
             _copy_to_staging(cursor, rows)
             if 0 not in _SQL_CACHE:
                 _SQL_CACHE[0] = _ingest_sql()
             cursor.execute(_SQL_CACHE[0])
-        touched = cursor.fetchall()
+            touched = cursor.fetchall()
     accepted = sum(n for *_, n in touched)
     return WriteResult(
         accepted=accepted,
