@@ -35,7 +35,7 @@ def ingest_events(
         probe_id=probe_id,
     )
     with transaction.atomic():
-        result = write_rows(rows)
+        result = write_rows(rows, client_ids=any(e.id is not None for e in events))
         if result.series:
             events_recorded.send(sender=Event, project=project, series=result.series)
     INGEST_BATCH_SIZE.labels(source).observe(len(events))
