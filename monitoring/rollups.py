@@ -152,8 +152,58 @@ def upsert_rollups(rollups: dict, buckets: dict) -> None:
         (*key, metric, bucket, n) for (key, metric, bucket), n in sorted(buckets.items())
     ]
     with connection.cursor() as cursor:
-        cursor.executemany(rollup_sql, rollup_params)
-        cursor.executemany(bucket_sql, bucket_params)
+        if connection.vendor == "postgresql":
+            # One statement per table, the rows passed as arrays: hundreds of single-row
+            # upserts would each be parsed and planned.
+            cursor.execute(_unnest_upsert(rollup_sql, columns), _as_arrays(rollup_params, columns))
+            bucket_columns = (*SERIES_KEY, "metric", "bucket", "count")
+            cursor.execute(
+                _unnest_upsert(bucket_sql, bucket_columns),
+                _as_arrays(bucket_params, bucket_columns),
+            )
+        else:
+            cursor.executemany(rollup_sql, rollup_params)
+            cursor.executemany(bucket_sql, bucket_params)
+
+
+_ARRAY_TYPES = {
+    "organization_id": "bigint",
+    "project_id": "bigint",
+    "minute": "bigint",
+    "model": "text",
+    "environment": "text",
+    "source": "text",
+    "metric": "text",
+    "bucket": "smallint",
+    "count": "bigint",
+    "latency_sum": "float8",
+    "latency_sumsq": "float8",
+    "ttft_sum": "float8",
+    "ttft_sumsq": "float8",
+    "tps_sum": "float8",
+    "latency_min": "float8",
+    "latency_max": "float8",
+    "ttft_min": "float8",
+    "ttft_max": "float8",
+}
+
+
+def _unnest_upsert(values_sql: str, columns: tuple[str, ...]) -> str:
+    """Turn `INSERT … VALUES (%s, …) ON CONFLICT …` into `INSERT … SELECT * FROM unnest(…)`
+    taking one array per column, in the same row order (sorted: no deadlocks)."""
+    head, tail = values_sql.split(" VALUES ", 1)
+    conflict = tail[tail.index("ON CONFLICT") :]
+    arrays = ", ".join(f"%s::{_ARRAY_TYPES.get(c, 'bigint')}[]" for c in columns)
+    return f"{head} SELECT * FROM unnest({arrays}) {conflict}"  # noqa: S608
+
+
+def _as_arrays(rows: list[tuple], columns: tuple[str, ...]) -> list[list]:
+    arrays = []
+    for name, column in zip(columns, zip(*rows, strict=True), strict=True):
+        if _ARRAY_TYPES.get(name) == "float8":  # sums start as int 0; arrays need one type
+            column = [None if v is None else float(v) for v in column]
+        arrays.append(list(column))
+    return arrays
 
 
 def add_usage(organization_id: int, on: date, events: int) -> None:
