@@ -239,6 +239,9 @@ LLMSCOPE_INVITATION_DAYS = env_int("LLMSCOPE_INVITATION_DAYS", 7, minimum=1)
 # Outbound calls to user-supplied URLs refuse private targets unless this is on.
 LLMSCOPE_ALLOW_PRIVATE_TARGETS = env_bool("LLMSCOPE_ALLOW_PRIVATE_TARGETS", DEBUG)
 
+# Subgroup charts chart a time bucket this long after it closed, so late flushes still count.
+LLMSCOPE_SUBGROUP_GRACE_SECONDS = env_int("LLMSCOPE_SUBGROUP_GRACE_SECONDS", 30, minimum=0)
+
 # --- i18n, static -----------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

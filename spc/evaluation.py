@@ -218,8 +218,36 @@ def point_sigma(chart: Chart, limits: ControlLimits, sizes: np.ndarray) -> np.nd
     return limits.sigma / np.sqrt(sizes)
 
 
+def _project_sends_telemetry(project_id: int) -> bool:
+    try:
+        HostSample = apps.get_model("monitoring", "HostSample")
+    except LookupError:
+        return False
+    return HostSample.objects.filter(project_id=project_id).exists()
+
+
+@dataclass(frozen=True)
+class PointRow:
+    """A point as the rules see it: lighter than a model instance, thousands at a time."""
+
+    pk: int
+    t: datetime
+    value: float
+    stat: float
+    n: int
+    key: int
+
+
+POINT_FIELDS = ("id", "t", "value", "stat", "n", "key")
+
+
 def judge_new_points(chart: Chart, limits: ControlLimits) -> list[Violation]:
-    new = list(chart.points.filter(pk__gt=chart.evaluated_point_id).order_by("id"))
+    new = [
+        PointRow(*row)
+        for row in chart.points.filter(pk__gt=chart.evaluated_point_id)
+        .order_by("id")
+        .values_list(*POINT_FIELDS)
+    ]
     if not new:
         return []
     rules, offset = _rule_ids(chart)
@@ -229,18 +257,27 @@ def judge_new_points(chart: Chart, limits: ControlLimits) -> list[Violation]:
         depth = max(8, CONTEXT_POINTS)
     else:
         depth = max(engine.lookback(rules, _params(chart)), CONTEXT_POINTS)
-    before = list(
-        chart.phase_points().filter(pk__lte=chart.evaluated_point_id).order_by("-id")[:depth]
-    )[::-1]
+    before = [
+        PointRow(*row)
+        for row in chart.phase_points()
+        .filter(pk__lte=chart.evaluated_point_id)
+        .order_by("-id")
+        .values_list(*POINT_FIELDS)[:depth]
+    ][::-1]
     window = before + new
     stats = np.array([p.stat for p in window])
     sigma = point_sigma(chart, limits, np.array([p.n for p in window], dtype=float))
     flags = _flags(chart, stats, limits, sigma, rules)
     first_new = len(before)
+    telemetry = None
     violations = []
     for rule, mask in flags.items():
         for index in np.flatnonzero(mask[first_new:]) + first_new:
-            violations.append(_violation(chart, limits, window, int(index), rule + offset, sigma))
+            if telemetry is None:
+                telemetry = _project_sends_telemetry(chart.project_id)
+            violations.append(
+                _violation(chart, limits, window, int(index), rule + offset, telemetry)
+            )
     chart.evaluated_point_id = new[-1].pk
     if violations:
         Violation.objects.bulk_create(violations, ignore_conflicts=True)
@@ -281,7 +318,7 @@ def display_limits(chart: Chart, limits: ControlLimits, n: float | None = None) 
     }
 
 
-def _violation(chart, limits, window, index, rule, sigma) -> Violation:
+def _violation(chart, limits, window, index, rule, with_telemetry: bool) -> Violation:
     point = window[index]
     context = [
         {"t": p.t.isoformat(), "v": p.value}
@@ -291,14 +328,14 @@ def _violation(chart, limits, window, index, rule, sigma) -> Violation:
         organization_id=chart.organization_id,
         project_id=chart.project_id,
         chart=chart,
-        point=point,
+        point_id=point.pk,
         rule=rule,
         t=point.t,
         value=point.value,
         limits=display_limits(chart, limits, point.n),
         context=context,
         context_after_pending=CONTEXT_POINTS,
-        telemetry=nearest_host_sample(chart.project_id, point.t),
+        telemetry=nearest_host_sample(chart.project_id, point.t) if with_telemetry else None,
         event_ids=related_event_ids(chart, point),
     )
 
@@ -347,20 +384,21 @@ def nearest_host_sample(project_id: int, t: datetime) -> dict | None:
 
 def extend_contexts(chart: Chart) -> None:
     """Append the points that came after each recent violation, up to 10 of them."""
-    pending = Violation.objects.filter(chart=chart, context_after_pending__gt=0).select_related(
-        "point"
-    )
-    for violation in pending:
-        after = list(chart.points.filter(pk__gt=violation.point_id).order_by("id")[:CONTEXT_POINTS])
-        already = CONTEXT_POINTS - violation.context_after_pending
-        fresh = after[already:]
+    changed = []
+    for violation in Violation.objects.filter(chart=chart, context_after_pending__gt=0):
+        after = list(
+            chart.points.filter(pk__gt=violation.point_id)
+            .order_by("id")
+            .values_list("t", "value")[:CONTEXT_POINTS]
+        )
+        fresh = after[CONTEXT_POINTS - violation.context_after_pending :]
         if not fresh:
             continue
-        violation.context = violation.context + [
-            {"t": p.t.isoformat(), "v": p.value} for p in fresh
-        ]
+        violation.context = violation.context + [{"t": t.isoformat(), "v": v} for t, v in fresh]
         violation.context_after_pending = CONTEXT_POINTS - len(after)
-        violation.save(update_fields=["context", "context_after_pending"])
+        changed.append(violation)
+    if changed:
+        Violation.objects.bulk_update(changed, ["context", "context_after_pending"])
 
 
 def current_status(chart: Chart, limits: ControlLimits | None) -> str:

@@ -7,7 +7,7 @@ from django.dispatch import receiver
 
 from monitoring.signals import events_recorded
 from spc.autocreate import ensure_series_charts
-from spc.triggers import mark_project_dirty
+from spc.triggers import mark_series_dirty
 
 
 @receiver(events_recorded, dispatch_uid="spc-events-recorded")
@@ -16,7 +16,7 @@ def on_events_recorded(sender, project, series=(), **kwargs) -> None:
     for model, environment, source, has_ttft in series:
         if source in ("api", "otlp"):
             ensure_series_charts(project, model, environment, has_ttft)
-    mark_project_dirty(project.pk)
+    mark_series_dirty(project.pk, series)
 
 
 def connect_probe_charts() -> None:

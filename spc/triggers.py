@@ -24,6 +24,39 @@ def mark_project_dirty(project_id: int) -> None:
     transaction.on_commit(lambda: queue_project_evaluation(project_id))
 
 
+def _matches(value, wanted) -> bool:
+    return value in wanted if isinstance(wanted, list) else value == wanted
+
+
+def chart_may_see(filter_: dict, model: str, environment: str, source: str) -> bool:
+    """Whether a chart with `filter_` may chart events of this series. Fields the series does
+    not carry (probe, provider, tags) count as a possible match: dirty is only a hint."""
+    if "model" in filter_ and not _matches(model, filter_["model"]):
+        return False
+    if "environment" in filter_ and not _matches(environment, filter_["environment"]):
+        return False
+    if "source" in filter_ and not _matches(source, filter_["source"]):
+        return False
+    return not ("probe_id" in filter_ and source != "probe")
+
+
+def mark_series_dirty(project_id: int, series) -> None:
+    """Flag dirty only the charts that may see the new events, then queue an evaluation."""
+    if not series:
+        return mark_project_dirty(project_id)
+    ids = [
+        chart_id
+        for chart_id, filter_ in Chart.objects.filter(project_id=project_id).values_list(
+            "id", "filter"
+        )
+        if any(chart_may_see(filter_ or {}, m, e, s) for m, e, s, *_ in series)
+    ]
+    if ids:
+        Chart.objects.filter(pk__in=ids, dirty=False).update(dirty=True)
+        transaction.on_commit(lambda: queue_project_evaluation(project_id))
+    return None
+
+
 def queue_project_evaluation(project_id: int) -> None:
     from spc.series import settle_seconds
     from spc.tasks import evaluate_project

@@ -86,3 +86,15 @@ def test_evaluating_a_project_clears_its_dirty_charts(project):
 @pytest.mark.parametrize(("interval", "seconds"), [(10, 60), (30, 300), (60, 300), (600, 3600)])
 def test_probe_error_rate_subgroups_hold_about_five_calls(interval, seconds):
     assert error_rate_subgroup_seconds(interval) == seconds
+
+
+def test_only_charts_that_may_see_the_series_are_marked_dirty(project):
+    from spc.triggers import mark_series_dirty
+
+    gpt = ensure_series_charts(project, "gpt-4o", "production", has_ttft=False)
+    claude = ensure_series_charts(project, "claude-sonnet-4", "production", has_ttft=False)
+    Chart.objects.update(dirty=False)
+    mark_series_dirty(project.pk, {("claude-sonnet-4", "production", "otlp", False)})
+    dirty = set(Chart.objects.filter(dirty=True).values_list("id", flat=True))
+    assert dirty == {c.pk for c in claude}
+    assert not dirty & {c.pk for c in gpt}
