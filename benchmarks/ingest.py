@@ -27,6 +27,7 @@ import argparse
 import http.client
 import io
 import json
+import math
 import os
 import platform
 import random
@@ -123,9 +124,21 @@ def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen
         "LLMSCOPE_CACHE_PREFIX": "llmscope-ingest-bench",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "llmscope_site.asgi:application", "--host",
-         "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning",
-         "--no-access-log"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "llmscope_site.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
         cwd=ROOT,
         env=env,
     )
@@ -188,7 +201,11 @@ def copy_payloads(org_id: int, project_id: int, batches: list[list[dict]]) -> li
     for batch in batches:
         events = decode_event_batch(json.dumps({"events": batch}).encode())
         rows = build_rows(
-            org_id, project_id, events, source="api", received_at=datetime.now(UTC),
+            org_id,
+            project_id,
+            events,
+            source="api",
+            received_at=datetime.now(UTC),
             store_prompts=False,
         )
         out = io.StringIO()
@@ -302,8 +319,37 @@ def single_event_latency(port: int, key: str, rate: float, seconds: float, threa
     return latencies, failures[0]
 
 
+def single_event_capacity(port: int, key: str, clients: int, seconds: float) -> float:
+    """Requests/s the server answers when clients send single events back to back."""
+    body = json.dumps({"events": make_events(random.Random(6), 1)}).encode()
+    done = [0] * clients
+    deadline = time.monotonic() + seconds
+
+    def client(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.monotonic() < deadline:
+            if post(conn, key, body)[0] == 202:
+                done[i] += 1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(done) / (time.monotonic() - started)
+
+
 def percentile(sorted_values: list[float], q: float) -> float:
-    return sorted_values[max(0, int(round(q * len(sorted_values))) - 1)]
+    """Nearest rank: the ceil(q * n)-th smallest."""
+    return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)]
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
 
 
 def main() -> None:
@@ -333,9 +379,14 @@ def main() -> None:
     bodies = [json.dumps({"events": b}).encode() for b in batches]
     payloads = copy_payloads(org_id, project_id, batches)
 
-    print(f"# ingest benchmark — {platform.platform()}, {os.cpu_count()} CPUs, "
-          f"python {platform.python_version()}")
-    print(f"# uvicorn workers={args.workers}, clients={args.clients}, {args.seconds:.0f} s per phase")
+    print(
+        f"# ingest benchmark — {platform.platform()}, {os.cpu_count()} CPUs, "
+        f"python {platform.python_version()}"
+    )
+    print(
+        f"# uvicorn workers={args.workers}, clients={args.clients}, {args.seconds:.0f} s per phase"
+    )
+    print(f"# load average before: {load_average()} (the machine may be shared)")
 
     port = free_port()
     server = start_server(args.database_url, port, args.workers)
@@ -347,6 +398,7 @@ def main() -> None:
         if errors:
             print("API errors:", errors[:3])
         latencies, failures = single_event_latency(port, key, args.rate, args.latency_seconds)
+        single_rate = single_event_capacity(port, key, args.clients * 4, args.latency_seconds)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -356,15 +408,25 @@ def main() -> None:
     )
     api_rate = api_events / api_elapsed
     copy_rate = copy_rows / copy_elapsed
-    print(f"API  POST /api/v1/events (1000/batch): {api_rate:>10,.0f} events/s "
-          f"({api_events:,} events in {api_elapsed:.1f} s)")
-    print(f"raw  COPY into the event table:       {copy_rate:>10,.0f} rows/s "
-          f"({copy_rows:,} rows in {copy_elapsed:.1f} s)")
+    print(
+        f"API  POST /api/v1/events (1000/batch): {api_rate:>10,.0f} events/s "
+        f"({api_events:,} events in {api_elapsed:.1f} s)"
+    )
+    print(
+        f"raw  COPY into the event table:       {copy_rate:>10,.0f} rows/s "
+        f"({copy_rows:,} rows in {copy_elapsed:.1f} s)"
+    )
     print(f"ratio API / raw COPY:                 {api_rate / copy_rate:>10.2f}")
     if latencies:
-        print(f"single-event requests at {args.rate:.0f}/s for {args.latency_seconds:.0f} s: "
-              f"p50 {statistics.median(latencies):.1f} ms, p99 {percentile(latencies, 0.99):.1f} ms, "
-              f"max {latencies[-1]:.1f} ms ({len(latencies)} ok, {failures} failed)")
+        print(
+            f"single-event requests at {args.rate:.0f}/s for {args.latency_seconds:.0f} s: "
+            f"p50 {statistics.median(latencies):.1f} ms, p99 {percentile(latencies, 0.99):.1f} ms, "
+            f"max {latencies[-1]:.1f} ms ({len(latencies)} ok, {failures} failed)"
+        )
+    print(
+        f"single-event capacity (closed loop, {args.clients * 4} clients): {single_rate:,.0f} req/s"
+    )
+    print(f"# load average after: {load_average()}")
 
 
 if __name__ == "__main__":
