@@ -118,7 +118,7 @@ def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen
         "LLMSCOPE_SSL_REDIRECT": "0",
         "LLMSCOPE_API_RATE_LIMIT": "1000000",
         "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "llmscope_site.settings",
+        "DJANGO_SETTINGS_MODULE": os.environ.get("BENCH_SETTINGS", "llmscope_site.settings"),
         # Production mode needs REDIS_URL (Celery broker); without it tasks run in-process.
         "LLMSCOPE_CELERY_QUEUE": "llmscope-ingest-bench",
         "LLMSCOPE_CACHE_PREFIX": "llmscope-ingest-bench",
