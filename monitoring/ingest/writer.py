@@ -1,9 +1,13 @@
 """One bulk write per batch: events, their rollups and the usage counter, in one transaction.
 
-PostgreSQL: COPY the rows into a per-connection temporary staging table, then a single
-statement inserts them into the event table skipping known ids (`ON CONFLICT DO NOTHING`),
-and, from the rows actually inserted, adds to the per-minute rollups, their histogram buckets
-and the organization's monthly counter. Duplicates therefore never count twice.
+PostgreSQL, three paths:
+- a batch carrying client ids: COPY into a per-connection temporary staging table, then one
+  statement inserts the rows into the event table skipping known ids (`ON CONFLICT DO
+  NOTHING`) and, from the rows actually inserted, adds to the per-minute rollups, their
+  histogram buckets and the organization's monthly counter. Duplicates never count twice.
+- small batches (single events): the same statement with the rows inline, prepared.
+- a batch whose ids were all generated here cannot hold a duplicate: COPY straight into the
+  event table, and rollups aggregated from the same rows.
 
 SQLite (embedded mode, one writer at a time: the transaction takes the write lock at BEGIN):
 look up the known ids, bulk-insert the new events, aggregate them in Python.
