@@ -6,7 +6,8 @@ Run:  REDIS_URL=redis://127.0.0.1:6379/2 python benchmarks/ingest.py \
                                   [--workers 2] [--clients 4] [--seconds 20] [--rate 500]
 
 What it does, in one run:
-1. Creates (if needed) and migrates the benchmark database, and a project with an API key.
+1. Creates (if needed) and migrates the benchmark database (its event and rollup tables are
+   emptied: use a database of its own), and a project with an API key.
 2. Starts the ASGI server as deployed (`uvicorn llmscope_site.asgi:application`,
    `--workers` processes) against it, with the per-key rate limit raised.
 3. API throughput: `--clients` concurrent clients (threads with keep-alive connections) send
@@ -75,6 +76,14 @@ def prepare_project() -> tuple[str, int, int]:
     from tenants.models import ApiKey, Organization, Project
 
     call_command("migrate", verbosity=0)
+    # Every run starts from empty event tables, so runs compare (index sizes affect inserts).
+    from django.db import connection
+
+    from monitoring.models import Event, EventRollup, EventRollupBucket
+
+    with connection.cursor() as cursor:
+        tables = ", ".join(m._meta.db_table for m in (Event, EventRollup, EventRollupBucket))
+        cursor.execute(f"TRUNCATE {tables}")
     stamp = uuid.uuid4().hex[:8]
     org = Organization.objects.create(name=f"Bench {stamp}", slug=f"bench-{stamp}")
     project = Project.objects.create(organization=org, name="Bench", slug="bench")
