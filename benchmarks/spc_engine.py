@@ -1,4 +1,3 @@
-# ruff: noqa: RUF002, RUF003 -- statistical notation (σ, −, x̄) is intended
 """Benchmark: all eight Nelson rules, LLMscope's engine versus the `shewhart` package.
 
 Run:  python benchmarks/spc_engine.py [--sizes 1000 100000 1000000] [--repeat 5]

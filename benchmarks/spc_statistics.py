@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001, RUF002, RUF003 -- statistical notation (σ, −, x̄) is intended
 """Statistics that justify the engine's defaults, measured by simulation.
 
 Run:  python benchmarks/spc_statistics.py [--points 1000000] [--reps 2000] [--seed 7]

@@ -143,6 +143,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    "evaluate-dirty-charts": {
+        "task": "spc.tasks.evaluate_dirty_charts",
+        "schedule": timedelta(seconds=2),
+    },
     "expire-stale-invitations": {
         "task": "tenants.tasks.expire_stale_invitations",
         "schedule": timedelta(hours=1),
@@ -233,6 +237,9 @@ LLMSCOPE_PROBE_DB_THREADS = env_int("LLMSCOPE_PROBE_DB_THREADS", 0, minimum=0)
 LLMSCOPE_DEMO_INCIDENT_PERIOD_S = env_int("LLMSCOPE_DEMO_INCIDENT_PERIOD_S", 480, minimum=30)
 LLMSCOPE_DEMO_INCIDENTS = env_bool("LLMSCOPE_DEMO_INCIDENTS", True)
 LLMSCOPE_DEMO_SEED = env_int("LLMSCOPE_DEMO_SEED", 7)
+
+# Subgroup charts chart a time bucket this long after it closed, so late flushes still count.
+LLMSCOPE_SUBGROUP_GRACE_SECONDS = env_int("LLMSCOPE_SUBGROUP_GRACE_SECONDS", 30, minimum=0)
 
 # --- i18n, static -----------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("tenants.urls")),
     path("", include("monitoring.urls")),
     path("", include("monitoring.probes.urls")),
+    path("", include("spc.urls")),
 ]
 
 handler404 = errors.not_found

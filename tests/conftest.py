@@ -37,6 +37,16 @@ def make_user(email: str, password: str = "correct-horse-battery"):
     return user
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_memos():
+    """Process-wide memos must not outlive the test database they describe."""
+    from spc.autocreate import forget_known_series
+
+    forget_known_series()
+    yield
+    forget_known_series()
+
+
 @pytest.fixture
 def owner(db):
     return make_user("owner@example.com")

@@ -19,10 +19,12 @@ from .limits import (
     PLimits,
     XbarRLimits,
     XbarSLimits,
+    c4,
     individuals_limits,
     p_limits,
     xbar_r_limits,
     xbar_s_limits,
+    xbar_s_limits_from_summaries,
 )
 from .rules import (
     NELSON_DEFAULTS,
@@ -50,6 +52,7 @@ __all__ = [
     "XbarRLimits",
     "XbarSLimits",
     "ZeroVariationError",
+    "c4",
     "constants_for",
     "cusum",
     "ewma",
@@ -62,4 +65,5 @@ __all__ = [
     "window_length",
     "xbar_r_limits",
     "xbar_s_limits",
+    "xbar_s_limits_from_summaries",
 ]

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF002, RUF003 -- statistical notation (σ, −, x̄) is intended
 """Input checks shared by the engine: every public function validates at its edge."""
 
 from __future__ import annotations

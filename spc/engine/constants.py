@@ -1,4 +1,3 @@
-# ruff: noqa: RUF002, RUF003 -- statistical notation (σ, −, x̄) is intended
 """Tabled control-chart constants for subgroup sizes n = 2 … 25.
 
 The values are the standard published table (ASTM E2587; Montgomery, *Introduction to

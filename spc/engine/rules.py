@@ -1,4 +1,3 @@
-# ruff: noqa: RUF002, RUF003 -- statistical notation (σ, −, x̄) is intended
 """Nelson's eight rules and the Western Electric rules, vectorized.
 
 Zones. σ is the standard deviation of the plotted statistic. The zone lines CL ± σ, CL ± 2σ and

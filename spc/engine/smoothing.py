@@ -1,4 +1,3 @@
-# ruff: noqa: RUF002, RUF003 -- statistical notation (σ, −, x̄) is intended
 """EWMA and tabular CUSUM charts for small sustained shifts.
 
 Both take a known (or baseline-estimated) ``target`` μ₀ and process ``sigma`` σ; both are

@@ -1,4 +1,4 @@
-# ruff: noqa: RUF002, RUF003 -- statistical notation (σ, −, x̄) is intended
+# ruff: noqa: RUF002 -- statistical notation (σ, −, x̄) is intended
 """A deliberately plain, loop-based implementation of the Nelson and Western Electric rules.
 
 It exists only to be compared with the vectorized engine: every rule is written the way the

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF002, RUF003 -- statistical notation (σ, −, x̄) is intended
 """Every tabled constant against its definition, computed here with numpy only."""
 
 import math

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF003 -- statistical notation (σ, −, x̄) is intended
 """EWMA and CUSUM against the plain recursions, with their limit conventions."""
 
 import numpy as np

@@ -1,0 +1,79 @@
+"""Marking charts dirty when events arrive, and asking for their evaluation.
+
+Ingestion and probe runs announce new events (with the series they touched); the charts of
+those series are flagged dirty in one UPDATE and an evaluation is queued after commit, at
+most one per project per second. A periodic sweep evaluates whatever is still dirty (late
+subgroups, charts whose queued task was lost), so nothing depends on one message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.cache import cache
+from django.db import transaction
+
+from spc.models import Chart
+
+DEBOUNCE_SECONDS = 1
+
+
+def mark_project_dirty(project_id: int) -> None:
+    """Flag every chart of the project dirty and queue one evaluation pass after commit."""
+    Chart.objects.filter(project_id=project_id, dirty=False).update(dirty=True)
+    transaction.on_commit(lambda: queue_project_evaluation(project_id))
+
+
+def _matches(value, wanted) -> bool:
+    return value in wanted if isinstance(wanted, list) else value == wanted
+
+
+def chart_may_see(filter_: dict, model: str, environment: str, source: str) -> bool:
+    """Whether a chart with `filter_` may chart events of this series. Fields the series does
+    not carry (probe, provider, tags) count as a possible match: dirty is only a hint."""
+    if "model" in filter_ and not _matches(model, filter_["model"]):
+        return False
+    if "environment" in filter_ and not _matches(environment, filter_["environment"]):
+        return False
+    if "source" in filter_ and not _matches(source, filter_["source"]):
+        return False
+    return not ("probe_id" in filter_ and source != "probe")
+
+
+def mark_series_dirty(project_id: int, series) -> None:
+    """Flag dirty only the charts that may see the new events, then queue an evaluation."""
+    if not series:
+        return mark_project_dirty(project_id)
+    ids = [
+        chart_id
+        for chart_id, filter_ in Chart.objects.filter(project_id=project_id).values_list(
+            "id", "filter"
+        )
+        if any(chart_may_see(filter_ or {}, m, e, s) for m, e, s, *_ in series)
+    ]
+    if ids:
+        Chart.objects.filter(pk__in=ids, dirty=False).update(dirty=True)
+        transaction.on_commit(lambda: queue_project_evaluation(project_id))
+    return None
+
+
+def queue_project_evaluation(project_id: int) -> None:
+    from spc.series import settle_seconds
+    from spc.tasks import evaluate_project
+
+    # cache.add is atomic: only the first caller in the window queues a task. It runs once
+    # the settle window has passed, so the events that asked for it are visible to it.
+    if cache.add(f"spc:queued:{project_id}", 1, timeout=DEBOUNCE_SECONDS):
+        settle = settle_seconds()
+        if settle:
+            evaluate_project.apply_async((project_id,), countdown=settle + 0.1)
+        else:
+            evaluate_project.delay(project_id)
+
+
+def dirty_chart_ids(limit: int = 1000) -> Iterable[int]:
+    return (
+        Chart.objects.filter(dirty=True)
+        .order_by("evaluated_at")
+        .values_list("id", flat=True)[:limit]
+    )
