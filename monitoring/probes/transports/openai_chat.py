@@ -74,7 +74,9 @@ class OpenAIChatTransport(Transport):
                     continue  # blank separators, SSE comments and event names
                 data = line[5:].strip()
                 if data == "[DONE]":
-                    break
+                    # Read on to the end rather than break: a response closed unread cannot
+                    # go back to the pool, and every call would pay a new connection.
+                    continue
                 chunk = _parse_chunk(data)
                 choices = chunk.get("choices") or []
                 if choices and isinstance(choices[0], dict):
