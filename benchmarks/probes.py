@@ -18,8 +18,6 @@ The baseline is the smallest N of the same run: the TTFT ratio against it shows 
 the machine's load inflates what the probes measure.
 """
 
-# ruff: noqa: RUF002 -- the docstring's minus sign is intended
-
 from __future__ import annotations
 
 import argparse

@@ -144,8 +144,9 @@ def summary(
         for bucket, n in counts.items():
             merged[metric][bucket] = merged[metric].get(bucket, 0) + n
     overall = _stats(totals, merged["l"], merged["t"])
-    if not totals["count"]:
-        overall["cost_usd"] = Decimal(0)
+    # Overall: the cost of the priced requests; the unpriced ones are counted and their
+    # models listed, so a missing price never hides as $0.
+    overall["cost_usd"] = Decimal(totals["cost_usd_e10"]) / E10
     by_model = []
     for name, sums in sorted(per_model.items(), key=lambda kv: -kv[1]["count"]):
         stats = _stats(sums, histograms.get((name, "l"), {}), histograms.get((name, "t"), {}))
@@ -159,8 +160,6 @@ def summary(
                 "unpriced_requests": stats["unpriced_requests"],
             }
         )
-    if overall["cost_usd"] is None:
-        overall["cost_usd"] = Decimal(0)  # the priced part; unpriced ones are listed below
     return {
         "window": window,
         "start": iso(minute_start(first)),

@@ -10,8 +10,10 @@ same statement that inserts the events (see monitoring/ingest/writer.py); other 
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from operator import itemgetter
 
 from django.db import connection, transaction
 from django.db.models.signals import post_save
@@ -67,65 +69,62 @@ def rollup_update_clause(vendor: str) -> str:
     return ", ".join(parts)
 
 
+_KEY_OF = itemgetter(*(COL[name] for name in SERIES_KEY))
+_TOKEN_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cached_input_tokens",
+    "cache_creation_input_tokens",
+    "reasoning_tokens",
+)
+
+
 def aggregate_rows(rows: Iterable[tuple]) -> tuple[dict, dict]:
     """Aggregate prepared rows (monitoring/ingest/rows.py layout) per series and minute.
 
-    Returns ({series key: measures dict}, {(series key, metric, bucket): count}).
+    Returns ({series key: measures dict}, {(series key, metric, bucket): count}). Rows are
+    grouped first, then each measure is one builtin pass over its column (this runs on every
+    ingested batch).
     """
+    groups: dict[tuple, list[tuple]] = defaultdict(list)
+    for row in rows:
+        groups[_KEY_OF(row)].append(row)
+    latency_i, ttft_i, status_i = COL["latency_ms"], COL["ttft_ms"], COL["status"]
+    cost_i, unpriced_i, tps_i = COL["cost_e10"], COL["unpriced"], COL["output_tokens_per_s"]
+    lbucket_i, tbucket_i = COL["latency_bucket"], COL["ttft_bucket"]
     rollups: dict[tuple, dict] = {}
     buckets: dict[tuple, int] = {}
-    c = COL
-    for row in rows:
-        key = (
-            row[c["organization_id"]],
-            row[c["project_id"]],
-            row[c["minute"]],
-            row[c["model"]],
-            row[c["environment"]],
-            row[c["source"]],
-        )
-        agg = rollups.get(key)
-        if agg is None:
-            agg = rollups[key] = dict.fromkeys(SUM_FIELDS, 0) | dict.fromkeys(
-                MIN_FIELDS + MAX_FIELDS
-            )
-        latency = row[c["latency_ms"]]
-        ttft = row[c["ttft_ms"]]
-        agg["count"] += 1
-        agg["errors"] += row[c["status"]] == "error"
-        agg["latency_sum"] += latency
-        agg["latency_sumsq"] += latency * latency
-        agg["latency_min"] = (
-            latency if agg["latency_min"] is None else min(agg["latency_min"], latency)
-        )
-        agg["latency_max"] = (
-            latency if agg["latency_max"] is None else max(agg["latency_max"], latency)
-        )
-        if ttft is not None:
-            agg["ttft_count"] += 1
-            agg["ttft_sum"] += ttft
-            agg["ttft_sumsq"] += ttft * ttft
-            agg["ttft_min"] = ttft if agg["ttft_min"] is None else min(agg["ttft_min"], ttft)
-            agg["ttft_max"] = ttft if agg["ttft_max"] is None else max(agg["ttft_max"], ttft)
-            tkey = (key, "t", row[c["ttft_bucket"]])
-            buckets[tkey] = buckets.get(tkey, 0) + 1
-        for name in (
-            "input_tokens",
-            "output_tokens",
-            "cached_input_tokens",
-            "cache_creation_input_tokens",
-            "reasoning_tokens",
-        ):
-            agg[name] += row[c[name]] or 0
-        if row[c["cost_e10"]] is not None:
-            agg["cost_usd_e10"] += row[c["cost_e10"]]
-            agg["priced_count"] += 1
-        agg["unpriced_count"] += bool(row[c["unpriced"]])
-        if row[c["output_tokens_per_s"]] is not None:
-            agg["tps_count"] += 1
-            agg["tps_sum"] += row[c["output_tokens_per_s"]]
-        lkey = (key, "l", row[c["latency_bucket"]])
-        buckets[lkey] = buckets.get(lkey, 0) + 1
+    for key, group in groups.items():
+        latencies = [r[latency_i] for r in group]
+        ttfts = [r[ttft_i] for r in group if r[ttft_i] is not None]
+        costs = [r[cost_i] for r in group if r[cost_i] is not None]
+        rates = [r[tps_i] for r in group if r[tps_i] is not None]
+        agg = {
+            "count": len(group),
+            "errors": sum(1 for r in group if r[status_i] == "error"),
+            "latency_sum": sum(latencies),
+            "latency_sumsq": sum(x * x for x in latencies),
+            "latency_min": min(latencies),
+            "latency_max": max(latencies),
+            "ttft_count": len(ttfts),
+            "ttft_sum": sum(ttfts),
+            "ttft_sumsq": sum(x * x for x in ttfts),
+            "ttft_min": min(ttfts) if ttfts else None,
+            "ttft_max": max(ttfts) if ttfts else None,
+            "cost_usd_e10": sum(costs),
+            "priced_count": len(costs),
+            "unpriced_count": sum(1 for r in group if r[unpriced_i]),
+            "tps_count": len(rates),
+            "tps_sum": sum(rates),
+        }
+        for name in _TOKEN_FIELDS:
+            i = COL[name]
+            agg[name] = sum(r[i] or 0 for r in group)
+        rollups[key] = agg
+        for bucket, n in Counter(r[lbucket_i] for r in group).items():
+            buckets[(key, "l", bucket)] = n
+        for bucket, n in Counter(r[tbucket_i] for r in group if r[tbucket_i] is not None).items():
+            buckets[(key, "t", bucket)] = n
     return rollups, buckets
 
 
@@ -152,8 +151,58 @@ def upsert_rollups(rollups: dict, buckets: dict) -> None:
         (*key, metric, bucket, n) for (key, metric, bucket), n in sorted(buckets.items())
     ]
     with connection.cursor() as cursor:
-        cursor.executemany(rollup_sql, rollup_params)
-        cursor.executemany(bucket_sql, bucket_params)
+        if connection.vendor == "postgresql":
+            # One statement per table, the rows passed as arrays: hundreds of single-row
+            # upserts would each be parsed and planned.
+            cursor.execute(_unnest_upsert(rollup_sql, columns), _as_arrays(rollup_params, columns))
+            bucket_columns = (*SERIES_KEY, "metric", "bucket", "count")
+            cursor.execute(
+                _unnest_upsert(bucket_sql, bucket_columns),
+                _as_arrays(bucket_params, bucket_columns),
+            )
+        else:
+            cursor.executemany(rollup_sql, rollup_params)
+            cursor.executemany(bucket_sql, bucket_params)
+
+
+_ARRAY_TYPES = {
+    "organization_id": "bigint",
+    "project_id": "bigint",
+    "minute": "bigint",
+    "model": "text",
+    "environment": "text",
+    "source": "text",
+    "metric": "text",
+    "bucket": "smallint",
+    "count": "bigint",
+    "latency_sum": "float8",
+    "latency_sumsq": "float8",
+    "ttft_sum": "float8",
+    "ttft_sumsq": "float8",
+    "tps_sum": "float8",
+    "latency_min": "float8",
+    "latency_max": "float8",
+    "ttft_min": "float8",
+    "ttft_max": "float8",
+}
+
+
+def _unnest_upsert(values_sql: str, columns: tuple[str, ...]) -> str:
+    """Turn `INSERT … VALUES (%s, …) ON CONFLICT …` into `INSERT … SELECT * FROM unnest(…)`
+    taking one array per column, in the same row order (sorted: no deadlocks)."""
+    head, tail = values_sql.split(" VALUES ", 1)
+    conflict = tail[tail.index("ON CONFLICT") :]
+    arrays = ", ".join(f"%s::{_ARRAY_TYPES.get(c, 'bigint')}[]" for c in columns)
+    return f"{head} SELECT * FROM unnest({arrays}) {conflict}"  # noqa: S608
+
+
+def _as_arrays(rows: list[tuple], columns: tuple[str, ...]) -> list[list]:
+    arrays = []
+    for name, column in zip(columns, zip(*rows, strict=True), strict=True):
+        if _ARRAY_TYPES.get(name) == "float8":  # sums start as int 0; arrays need one type
+            column = [None if v is None else float(v) for v in column]
+        arrays.append(list(column))
+    return arrays
 
 
 def add_usage(organization_id: int, on: date, events: int) -> None:

@@ -4,7 +4,8 @@ from django.urls import path
 
 from monitoring.api import ingest_views, read_views
 
-MEMBER = "o/<slug:org_slug>/p/<slug:project_slug>/api/v1/"
+# Session twins for project members: /o/<org>/p/<project>/api/… (as spc/urls.py does).
+MEMBER = "o/<slug:org_slug>/p/<slug:project_slug>/api/"
 
 urlpatterns = [
     path("api/v1/events", ingest_views.EventsView.as_view(), name="api-events"),

@@ -2,7 +2,7 @@
 
 Ingestion and probe runs announce new events (with the series they touched); the charts of
 those series are flagged dirty in one UPDATE and an evaluation is queued after commit, at
-most one per project per second. A periodic sweep evaluates whatever is still dirty (late
+most one queued or running per project. A periodic sweep evaluates whatever is still dirty (late
 subgroups, charts whose queued task was lost), so nothing depends on one message.
 """
 
@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
 from spc.models import Chart
 
-DEBOUNCE_SECONDS = 1
+# A queued evaluation that never ran (a lost task) stops blocking new ones after this.
+QUEUED_TIMEOUT_SECONDS = 30
 
 
 def mark_project_dirty(project_id: int) -> None:
@@ -57,18 +59,41 @@ def mark_series_dirty(project_id: int, series) -> None:
     return None
 
 
+def _queued_key(project_id: int) -> str:
+    return f"spc:queued:{project_id}"
+
+
+def _again_key(project_id: int) -> str:
+    return f"spc:again:{project_id}"
+
+
 def queue_project_evaluation(project_id: int) -> None:
+    """Queue one evaluation of the project, coalescing bursts without losing the last event.
+
+    Embedded (eager tasks): evaluate now. Otherwise at most one task is queued or running per
+    project (`cache.add` is atomic); an event arriving meanwhile leaves a note, and the task
+    queues itself once more when it ends. The task starts after the settle window, so the
+    events that asked for it are visible to it.
+    """
     from spc.series import settle_seconds
     from spc.tasks import evaluate_project
 
-    # cache.add is atomic: only the first caller in the window queues a task. It runs once
-    # the settle window has passed, so the events that asked for it are visible to it.
-    if cache.add(f"spc:queued:{project_id}", 1, timeout=DEBOUNCE_SECONDS):
-        settle = settle_seconds()
-        if settle:
-            evaluate_project.apply_async((project_id,), countdown=settle + 0.1)
-        else:
-            evaluate_project.delay(project_id)
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        evaluate_project.delay(project_id)
+        return
+    if cache.add(_queued_key(project_id), 1, timeout=QUEUED_TIMEOUT_SECONDS):
+        evaluate_project.apply_async((project_id,), countdown=settle_seconds() + 0.1)
+    else:
+        cache.set(_again_key(project_id), 1, timeout=QUEUED_TIMEOUT_SECONDS)
+
+
+def evaluation_finished(project_id: int) -> None:
+    """Free the project's slot; if events asked for an evaluation meanwhile (or just before
+    this one started, too recent for its settle window), queue one more."""
+    cache.delete(_queued_key(project_id))
+    if cache.get(_again_key(project_id)):
+        cache.delete(_again_key(project_id))
+        queue_project_evaluation(project_id)
 
 
 def dirty_chart_ids(limit: int = 1000) -> Iterable[int]:

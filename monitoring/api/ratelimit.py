@@ -124,8 +124,11 @@ class RateLimiter:
         self.forget_overrides()
         if settings.REDIS_URL:
             self._redis_script()
-            for name in self._redis.scan_iter(match=f"{self.prefix}*"):
-                self._redis.delete(name)
+            try:
+                for name in self._redis.scan_iter(match=f"{self.prefix}*"):
+                    self._redis.delete(name)
+            except Exception:  # Redis down: buckets there will expire by themselves
+                log.warning("could not reset rate-limit buckets in Redis", exc_info=True)
 
 
 limiter = RateLimiter()

@@ -1,5 +1,5 @@
 """Read endpoints (scope `read`), and their twins for logged-in members under
-/o/<org>/p/<project>/api/v1/… (same shapes). Each view parses its query, calls one function of
+/o/<org>/p/<project>/api/… (same shapes). Each view parses its query, calls one function of
 monitoring/analytics.py and renders the answer."""
 
 from __future__ import annotations

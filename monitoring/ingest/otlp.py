@@ -27,7 +27,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
-from monitoring.ingest.schema import MAX_FUTURE_SKEW, EventIn
+from monitoring.ingest.schema import EventIn, cross_field_errors
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -244,6 +244,8 @@ def _span_to_event(span: Any, attributes: dict[str, Any], resource: dict[str, An
     mapped = msgspec.convert({k: v for k, v in event.items() if v is not None}, EventIn)
     if mapped.ttft_ms is not None and mapped.ttft_ms > mapped.latency_ms:
         raise ValueError("time to first chunk is longer than the span")
-    if mapped.timestamp > now + MAX_FUTURE_SKEW:
-        raise ValueError("the span starts more than 5 minutes in the future")
+    # The REST endpoint's cross-field rules too (future timestamps, NUL characters).
+    problems = cross_field_errors(0, mapped, now, has_nul=True)
+    if problems:
+        raise ValueError("; ".join(f"{p.field} {p.message}" for p in problems))
     return mapped

@@ -154,7 +154,7 @@ def decode_event_batch(body: bytes, now: datetime | None = None) -> list[EventIn
     has_nul = b"\\u0000" in body
     errors: list[FieldError] = []
     for index, event in enumerate(batch.events):
-        errors.extend(_cross_field_errors(index, event, now, has_nul))
+        errors.extend(cross_field_errors(index, event, now, has_nul))
     if errors:
         raise BatchInvalid(errors)
     for event in batch.events:
@@ -213,10 +213,10 @@ def _item_errors(index: int, item: Any, now: datetime) -> list[FieldError]:
     if errors:
         return errors
     event = msgspec.convert(converted, EventIn)
-    return list(_cross_field_errors(index, event, now, has_nul=True))
+    return list(cross_field_errors(index, event, now, has_nul=True))
 
 
-def _cross_field_errors(
+def cross_field_errors(
     index: int, event: EventIn, now: datetime, has_nul: bool
 ) -> list[FieldError]:
     errors: list[FieldError] = []

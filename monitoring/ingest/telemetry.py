@@ -61,13 +61,15 @@ def decode_telemetry(body: bytes, now: datetime | None = None) -> TelemetryIn:
         raise MalformedJSON(str(exc)) from None
     if batch is None:
         raise BatchInvalid(_errors(_untyped(body)))
-    late = [
+    problems = [
         FieldError(i, "timestamp", "must not be more than 5 minutes in the future")
         for i, s in enumerate(batch.samples)
         if s.timestamp is not None and s.timestamp > now + MAX_FUTURE_SKEW
     ]
-    if late:
-        raise BatchInvalid(late)
+    if "\x00" in batch.host:
+        problems.insert(0, FieldError(None, "host", "must not contain NUL characters"))
+    if problems:
+        raise BatchInvalid(problems)
     return batch
 
 

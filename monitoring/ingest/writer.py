@@ -1,9 +1,13 @@
 """One bulk write per batch: events, their rollups and the usage counter, in one transaction.
 
-PostgreSQL: COPY the rows into a per-connection temporary staging table, then a single
-statement inserts them into the event table skipping known ids (`ON CONFLICT DO NOTHING`),
-and, from the rows actually inserted, adds to the per-minute rollups, their histogram buckets
-and the organization's monthly counter. Duplicates therefore never count twice.
+PostgreSQL, three paths:
+- a batch carrying client ids: COPY into a per-connection temporary staging table, then one
+  statement inserts the rows into the event table skipping known ids (`ON CONFLICT DO
+  NOTHING`) and, from the rows actually inserted, adds to the per-minute rollups, their
+  histogram buckets and the organization's monthly counter. Duplicates never count twice.
+- small batches (single events): the same statement with the rows inline, prepared.
+- a batch whose ids were all generated here cannot hold a duplicate: COPY straight into the
+  event table, and rollups aggregated from the same rows.
 
 SQLite (embedded mode, one writer at a time: the transaction takes the write lock at BEGIN):
 look up the known ids, bulk-insert the new events, aggregate them in Python.
@@ -15,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 
 import msgspec
+import psycopg
 from django.db import connection, transaction
 
 from monitoring.ingest.rows import COL, EVENT_COLUMNS, EXTRA_COLUMNS, drop_repeated_ids
@@ -44,11 +49,17 @@ class WriteResult:
     series: set[tuple[str, str, str, bool]] = field(default_factory=set)
 
 
-def write_rows(rows: list[tuple]) -> WriteResult:
-    """Store prepared rows of one project; must run inside `transaction.atomic()`."""
-    unique = drop_repeated_ids(rows)
+def write_rows(rows: list[tuple], client_ids: bool = True) -> WriteResult:
+    """Store prepared rows of one project; must run inside `transaction.atomic()`.
+
+    `client_ids` False promises that every id was generated here (new_event_ids), so none
+    can already be stored: PostgreSQL then COPYs straight into the event table.
+    """
+    unique = drop_repeated_ids(rows) if client_ids else rows
     repeated = len(rows) - len(unique)
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not client_ids and len(rows) > SMALL_BATCH:
+        result = _copy_new_events(unique)
+    elif connection.vendor == "postgresql":
         result = _write_postgresql(unique)
     else:
         result = _write_generic(unique)
@@ -59,22 +70,49 @@ def write_rows(rows: list[tuple]) -> WriteResult:
 # --- PostgreSQL ----------------------------------------------------------------------------
 
 
-def _staging_ddl() -> str:
+# Batches up to this size are sent inline (one statement, one round trip) instead of COPY.
+SMALL_BATCH = 20
+_EXTRA_TYPES = {
+    "minute": "bigint",
+    "latency_bucket": "smallint",
+    "ttft_bucket": "smallint",
+    "cost_e10": "bigint",
+    "unpriced": "boolean",
+}
+
+
+def _column_types() -> list[tuple[str, str]]:
     fields = {f.column: f for f in Event._meta.concrete_fields}
-    columns = [f"{name} {fields[name].db_type(connection)}" for name in EVENT_COLUMNS]
-    columns += [
-        "minute bigint",
-        "latency_bucket smallint",
-        "ttft_bucket smallint",
-        "cost_e10 bigint",
-        "unpriced boolean",
-    ]
+    types = [(name, fields[name].db_type(connection)) for name in EVENT_COLUMNS]
+    return types + [(name, _EXTRA_TYPES[name]) for name in EXTRA_COLUMNS]
+
+
+def _staging_ddl() -> str:
+    columns = [f"{name} {db_type}" for name, db_type in _column_types()]
     # ON COMMIT DELETE ROWS: the table is created once per connection and emptied by every
     # commit, so no catalog churn per batch.
     return (
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} ({', '.join(columns)}) "
         "ON COMMIT DELETE ROWS"
     )
+
+
+def _copy_to_staging(cursor, rows: list[tuple]) -> None:
+    raw = connection.connection
+    _ensure_staging_table(cursor)
+    if getattr(raw, "_llmscope_staging_dirty", False):
+        # Rows of an earlier batch of the same (outer) transaction: commit empties the table.
+        cursor.execute(f"DELETE FROM {STAGING_TABLE}")  # noqa: S608
+    columns = ", ".join(EVENT_COLUMNS + EXTRA_COLUMNS)
+    with cursor.cursor.copy(f"COPY {STAGING_TABLE} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    raw._llmscope_staging_dirty = True
+
+    def emptied_by_commit() -> None:
+        raw._llmscope_staging_dirty = False
+
+    transaction.on_commit(emptied_by_commit)
 
 
 def _ensure_staging_table(cursor) -> None:
@@ -90,7 +128,9 @@ def _ensure_staging_table(cursor) -> None:
     transaction.on_commit(remember)
 
 
-def _ingest_sql() -> str:
+def _ingest_sql(source: str = STAGING_TABLE, values_cte: str = "") -> str:
+    """The statement storing the rows of `source` (the staging table, or a VALUES list
+    defined by `values_cte`) with their rollups and usage."""
     event_cols = ", ".join(EVENT_COLUMNS)
     key = ", ".join(SERIES_KEY)
     rollup_select = ", ".join(
@@ -120,13 +160,13 @@ def _ingest_sql() -> str:
     )
     # Identifiers come from model metadata, values only from COPY: nothing user-supplied.
     return f"""
-WITH inserted AS (
+WITH {values_cte}inserted AS (
     INSERT INTO {EVENT_TABLE} ({event_cols})
-    SELECT {event_cols} FROM {STAGING_TABLE}
+    SELECT {event_cols} FROM {source}
     ON CONFLICT (project_id, event_id) DO NOTHING
     RETURNING event_id
 ), fresh AS (
-    SELECT s.* FROM {STAGING_TABLE} s JOIN inserted i ON i.event_id = s.event_id
+    SELECT s.* FROM {source} s JOIN inserted i ON i.event_id = s.event_id
 ), rollups AS (
     INSERT INTO {ROLLUP_TABLE} ({key}, {", ".join(MEASURES)})
     SELECT {key}, {rollup_select} FROM fresh
@@ -154,30 +194,68 @@ FROM fresh GROUP BY 1, 2, 3
 """  # noqa: S608
 
 
-_INGEST_SQL: str | None = None
+_SQL_CACHE: dict[int, str] = {}
+
+
+def _inline_sql(count: int) -> str:
+    """The ingest statement with `count` rows inline as a typed VALUES list."""
+    sql = _SQL_CACHE.get(count)
+    if sql is None:
+        types = _column_types()
+        row = "(" + ", ".join(f"%s::{db_type}" for _, db_type in types) + ")"
+        names = ", ".join(name for name, _ in types)
+        values = f"staged ({names}) AS (VALUES {', '.join([row] * count)}), "
+        sql = _SQL_CACHE[count] = _ingest_sql("staged", values)
+    return sql
 
 
 def _write_postgresql(rows: list[tuple]) -> WriteResult:
-    global _INGEST_SQL
-    if _INGEST_SQL is None:
-        _INGEST_SQL = _ingest_sql()
-    columns = ", ".join(EVENT_COLUMNS + EXTRA_COLUMNS)
     with connection.cursor() as cursor:
-        _ensure_staging_table(cursor)
-        # Empty already after each commit; this covers batches sharing one outer transaction.
-        cursor.execute(f"DELETE FROM {STAGING_TABLE}")  # noqa: S608
-        raw_cursor = cursor.cursor
-        with raw_cursor.copy(f"COPY {STAGING_TABLE} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute(_INGEST_SQL)
-        touched = cursor.fetchall()
+        if len(rows) <= SMALL_BATCH:
+            # Small batches (single events) in one round trip: no staging table, no COPY.
+            # A prepared statement (server-side binding): planning this statement costs more
+            # than running it for one event.
+            with psycopg.Cursor(connection.connection) as prepared:
+                prepared.execute(
+                    _inline_sql(len(rows)), [value for row in rows for value in row], prepare=True
+                )
+                touched = prepared.fetchall()
+        else:
+            _copy_to_staging(cursor, rows)
+            if 0 not in _SQL_CACHE:
+                _SQL_CACHE[0] = _ingest_sql()
+            cursor.execute(_SQL_CACHE[0])
+            touched = cursor.fetchall()
     accepted = sum(n for *_, n in touched)
     return WriteResult(
         accepted=accepted,
         duplicates=len(rows) - accepted,
         series={(m, e, s, has_ttft) for m, e, s, has_ttft, _ in touched},
     )
+
+
+def _copy_new_events(rows: list[tuple]) -> WriteResult:
+    """Rows whose ids were all generated by this process: no duplicate is possible, so no
+    staging table and no conflict check; rollups are aggregated here from the same rows."""
+    width = len(EVENT_COLUMNS)
+    with connection.cursor() as cursor:
+        columns = ", ".join(EVENT_COLUMNS)
+        with cursor.cursor.copy(f"COPY {EVENT_TABLE} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row[:width])
+    _add_rollups_and_usage(rows)
+    return WriteResult(accepted=len(rows), duplicates=0, series=_series_of(rows))
+
+
+def _add_rollups_and_usage(rows: list[tuple]) -> None:
+    rollups, buckets = aggregate_rows(rows)
+    upsert_rollups(rollups, buckets)
+    per_month: dict = {}
+    for row in rows:
+        day = row[COL["timestamp"]].astimezone(UTC).date().replace(day=1)
+        per_month[day] = per_month.get(day, 0) + 1
+    for month, count in sorted(per_month.items()):
+        add_usage(rows[0][COL["organization_id"]], month, count)
 
 
 # --- SQLite and others ---------------------------------------------------------------------
@@ -204,14 +282,8 @@ def _write_generic(rows: list[tuple]) -> WriteResult:
         values["tags"] = msgspec.json.decode(row[tags])  # rows carry tags as JSON text for COPY
         objects.append(Event(**values))
     Event.objects.bulk_create(objects, batch_size=500)
-    rollups, buckets = aggregate_rows(fresh)
-    upsert_rollups(rollups, buckets)
-    per_month: dict = {}
-    for row in fresh:
-        day = row[COL["timestamp"]].astimezone(UTC).date().replace(day=1)
-        per_month[day] = per_month.get(day, 0) + 1
-    for month, count in sorted(per_month.items()):
-        add_usage(rows[0][COL["organization_id"]], month, count)
+    if fresh:
+        _add_rollups_and_usage(fresh)
     return WriteResult(
         accepted=len(fresh),
         duplicates=len(rows) - len(fresh),

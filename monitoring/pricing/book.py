@@ -15,7 +15,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from monitoring.models import ModelPrice
-from monitoring.pricing.matching import Price, best_price
+from monitoring.pricing.matching import Price, Rates, best_price, rates_e6
 
 CACHE_SECONDS = 60.0
 _cache: dict[int, tuple[float, list[Price]]] = {}
@@ -56,6 +56,7 @@ class PriceLookup:
     def __init__(self, organization_id: int):
         self.prices = prices_for(organization_id)
         self._memo: dict[tuple[str, str, date], Price | None] = {}
+        self._rates: dict[tuple[str, str, date], Rates | None] = {}
 
     def find(self, provider: str | None, model: str, on: date) -> Price | None:
         key = (provider or "", model, on)
@@ -64,6 +65,16 @@ class PriceLookup:
         except KeyError:
             price = self._memo[key] = best_price(self.prices, provider, model, on)
             return price
+
+    def rates(self, provider: str | None, model: str, on: date) -> Rates | None:
+        """Integer rates (see `rates_e6`) of the applicable price, or None."""
+        key = (provider or "", model, on)
+        try:
+            return self._rates[key]
+        except KeyError:
+            price = self.find(provider, model, on)
+            rates = self._rates[key] = rates_e6(price) if price is not None else None
+            return rates
 
 
 def clear_cache() -> None:

@@ -67,7 +67,6 @@ _PROVIDER_ALIASES = {
 }
 
 EXACT, VERSIONED, GLOB = 3, 2, 1
-MILLION = Decimal(1_000_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +144,56 @@ def best_price(prices: Iterable[Price], provider: str | None, model: str, on: da
     return best
 
 
+Rates = tuple[int, int, int, int, int]
+
+
+def rates_e6(price: Price) -> Rates:
+    """(input, output, cached read, cache write, reasoning) in micro-dollars per million tokens,
+    with the fallbacks applied. Rates have at most 6 decimals, so these are exact integers."""
+
+    def e6(rate: Decimal) -> int:
+        return int(rate * 1_000_000)
+
+    return (
+        e6(price.input),
+        e6(price.output),
+        e6(price.cached_input if price.cached_input is not None else price.input),
+        e6(price.cache_write if price.cache_write is not None else price.input),
+        e6(price.reasoning if price.reasoning is not None else price.output),
+    )
+
+
+def cost_e10(
+    rates: Rates,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    cached_input_tokens: int | None = None,
+    cache_creation_input_tokens: int | None = None,
+    reasoning_tokens: int | None = None,
+) -> int:
+    """Cost of one call in units of 1e-10 USD, rounded half-even (integer arithmetic only,
+    because it runs once per ingested event). Input includes cache reads and writes; output
+    includes reasoning."""
+    cached = cached_input_tokens or 0
+    written = cache_creation_input_tokens or 0
+    reasoning = reasoning_tokens or 0
+    plain_input = max(0, (input_tokens or 0) - cached - written)
+    plain_output = max(0, (output_tokens or 0) - reasoning)
+    r_in, r_out, r_cached, r_write, r_reasoning = rates
+    # tokens x (USD e6 per 1e6 tokens) = USD e0 x 1e12 ... / 100 gives units of 1e-10 USD.
+    numerator = (
+        plain_input * r_in
+        + cached * r_cached
+        + written * r_write
+        + plain_output * r_out
+        + reasoning * r_reasoning
+    )
+    quotient, remainder = divmod(numerator, 100)
+    if remainder > 50 or (remainder == 50 and quotient % 2):
+        quotient += 1
+    return quotient
+
+
 def cost_of(
     price: Price,
     input_tokens: int | None,
@@ -153,17 +202,13 @@ def cost_of(
     cache_creation_input_tokens: int | None = None,
     reasoning_tokens: int | None = None,
 ) -> Decimal:
-    """USD cost of one call. Input includes cache reads and writes; output includes reasoning."""
-    cached = cached_input_tokens or 0
-    written = cache_creation_input_tokens or 0
-    reasoning = reasoning_tokens or 0
-    plain_input = max(0, (input_tokens or 0) - cached - written)
-    plain_output = max(0, (output_tokens or 0) - reasoning)
-    total = (
-        plain_input * price.input
-        + cached * (price.cached_input if price.cached_input is not None else price.input)
-        + written * (price.cache_write if price.cache_write is not None else price.input)
-        + plain_output * price.output
-        + reasoning * (price.reasoning if price.reasoning is not None else price.output)
+    """USD cost of one call, to 1e-10 USD."""
+    units = cost_e10(
+        rates_e6(price),
+        input_tokens,
+        output_tokens,
+        cached_input_tokens,
+        cache_creation_input_tokens,
+        reasoning_tokens,
     )
-    return (total / MILLION).quantize(Decimal("1e-10"))
+    return Decimal(units).scaleb(-10)

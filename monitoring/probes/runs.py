@@ -17,10 +17,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import close_old_connections, connections
+from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 
 from monitoring.models import Event
+from monitoring.signals import events_recorded
 
 from .models import Probe
 from .scheduling import LOOKAHEAD, Claim, claim_due_probes, release
@@ -136,6 +137,21 @@ def record_event(
     if measurement.error_message:
         tags["error"] = measurement.error_message[:256]
     ok = measurement.ok
+    with transaction.atomic():
+        event = _create_event(probe, measurement, started, tags, ok)
+        # SPC marks the probe's charts dirty and queues their evaluation after the commit.
+        series = {(probe.model, event.environment, event.source, event.ttft_ms is not None)}
+        events_recorded.send(sender=Event, project=probe.project, series=series)
+    return event
+
+
+def _create_event(
+    probe: Probe,
+    measurement: ProbeMeasurement,
+    started: datetime,
+    tags: dict[str, str],
+    ok: bool,
+) -> Event:
     return Event.objects.create(
         organization_id=probe.organization_id,
         project_id=probe.project_id,
@@ -174,13 +190,19 @@ def cost_for(probe: Probe, measurement: ProbeMeasurement) -> Decimal | None:
         return None  # the price table has not landed yet: cost stays unknown
     if measurement.input_tokens is None and measurement.output_tokens is None:
         return None
-    return cost_usd(
-        organization=probe.organization,
-        provider=probe.provider,
-        model=probe.model,
-        input_tokens=measurement.input_tokens or 0,
-        output_tokens=measurement.output_tokens or 0,
-    )
+    try:
+        return cost_usd(
+            organization=probe.organization,
+            provider=probe.provider,
+            model=probe.model,
+            input_tokens=measurement.input_tokens or 0,
+            output_tokens=measurement.output_tokens or 0,
+        )
+    except TypeError:
+        # The price table's signature is not the one this was written against: an unknown
+        # cost must never cost us the measurement itself.
+        logger.warning("monitoring.pricing.cost_usd has an unexpected signature")
+        return None
 
 
 # -- dispatch --------------------------------------------------------------------------------

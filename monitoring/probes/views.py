@@ -161,6 +161,11 @@ def _row_or_redirect(
     request: HttpRequest, organization: Organization, project: Project, probe: Probe
 ) -> HttpResponse:
     if request.htmx:
-        context = {"organization": organization, "project": project, "probe": probe}
+        context = {
+            "organization": organization,
+            "project": project,
+            "probe": probe,
+            "updated": True,
+        }
         return render(request, "probes/_probe_row.html", context)
     return redirect(_list_url(project))

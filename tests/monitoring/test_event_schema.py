@@ -189,3 +189,18 @@ def test_the_envelope_is_checked(raw, field):
 def test_malformed_json_is_its_own_error(raw):
     with pytest.raises(MalformedJSON):
         decode_event_batch(raw, now=NOW)
+
+
+def test_generated_event_ids_are_valid_time_ordered_uuids():
+    import time
+    import uuid
+
+    from monitoring.ingest.rows import new_event_ids
+
+    first = new_event_ids(1000)
+    time.sleep(0.002)
+    later = new_event_ids(1)
+    parsed = [uuid.UUID(i) for i in first]
+    assert len(set(first)) == 1000
+    assert all(u.version == 7 and u.variant == uuid.RFC_4122 for u in parsed)
+    assert max(first) < later[0]  # later ids sort after earlier ones

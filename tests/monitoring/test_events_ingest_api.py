@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.test import override_settings
 
 from monitoring.models import ApiKeyRateLimit, Event, EventRollup, OrganizationUsage
@@ -338,3 +339,24 @@ def test_the_json_error_shape_is_the_apis(send, ingest_key):
     assert set(body) == {"error", "message", "details"}
     assert set(body["details"][0]) == {"index", "field", "message"}
     assert json.dumps(body)  # serialisable, no stray objects
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_after_commit_hook_does_not_turn_stored_events_into_an_error(
+    send, ingest_key, project
+):
+    """E.g. an SPC evaluation that cannot be queued because Redis is down."""
+
+    def broken_receiver(sender, project, series, **kwargs):
+        def hook():
+            raise ConnectionError("redis is down")
+
+        transaction.on_commit(hook)
+
+    events_recorded.connect(broken_receiver)
+    try:
+        response = send(ingest_key, [event()])
+    finally:
+        events_recorded.disconnect(broken_receiver)
+    assert response.status_code == 202
+    assert Event.objects.for_project(project).count() == 1

@@ -12,7 +12,7 @@ from monitoring.ingest.otlp import (
     map_request,
     parse_request,
 )
-from tests.monitoring.otlp_factory import export_request, to_otlp_json
+from tests.monitoring.otlp_factory import START_NS, export_request, to_otlp_json
 
 CURRENT = {
     "gen_ai.operation.name": "chat",
@@ -144,3 +144,16 @@ def test_the_response_reports_rejected_spans_in_both_encodings():
     assert json.loads(encode_response(2, "no model", JSON)) == {
         "partialSuccess": {"rejectedSpans": "2", "errorMessage": "no model"}
     }
+
+
+def test_spans_with_text_postgresql_cannot_store_are_rejected():
+    request = export_request([{"attributes": {**CURRENT, "gen_ai.response.model": "gpt\x00-4o"}}])
+    mapped = map_request(request)
+    assert mapped.events == [] and mapped.rejected == 1
+    assert "NUL" in mapped.reasons[0]
+
+
+def test_spans_from_the_future_are_rejected():
+    far = START_NS + 10**9 * 3600 * 24 * 365 * 30
+    mapped = map_request(export_request([{"attributes": CURRENT, "start_ns": far}]))
+    assert mapped.rejected == 1 and "future" in mapped.reasons[0]

@@ -142,3 +142,14 @@ def test_cost_uses_one_rate_per_usage_type():
 def test_missing_rates_fall_back_to_the_base_rate():
     price = Price("openai", "x", TODAY, Decimal(2), Decimal(8))
     assert cost_of(price, 1000, 500, 100, None, 100) == Decimal("0.006")
+
+
+def test_integer_cost_rounds_half_even_like_decimal():
+    from decimal import ROUND_HALF_EVEN
+
+    price = Price("x", "x", TODAY, Decimal("0.000001"), Decimal("1.234567"))
+    for tokens in (1, 49, 50, 51, 150, 250, 12345):
+        exact = (tokens * Decimal("1.234567") / Decimal(10**6)).quantize(
+            Decimal("1e-10"), rounding=ROUND_HALF_EVEN
+        )
+        assert cost_of(price, 0, tokens) == exact

@@ -265,10 +265,10 @@ def test_a_key_of_another_project_never_sees_these_events(
 
 
 MEMBER_URLS = [
-    "/o/acme/p/web/api/v1/metrics/summary?window=1h",
-    "/o/acme/p/web/api/v1/metrics/timeseries?metric=requests&interval=1h",
-    "/o/acme/p/web/api/v1/events",
-    "/o/acme/p/web/api/v1/export/events.csv",
+    "/o/acme/p/web/api/metrics/summary?window=1h",
+    "/o/acme/p/web/api/metrics/timeseries?metric=requests&interval=1h",
+    "/o/acme/p/web/api/events",
+    "/o/acme/p/web/api/export/events.csv",
 ]
 
 
@@ -291,7 +291,7 @@ def test_other_organizations_get_404(client_for, outsider, other_project, traffi
 
 
 def test_an_unknown_project_of_ones_own_organization_is_404(client_for, member):
-    assert client_for(member).get("/o/acme/p/nope/api/v1/events").status_code == 404
+    assert client_for(member).get("/o/acme/p/nope/api/events").status_code == 404
 
 
 def test_anonymous_visitors_are_refused(client):

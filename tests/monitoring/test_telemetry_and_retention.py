@@ -111,3 +111,9 @@ def test_the_retention_task_is_scheduled_daily():
     assert entry["schedule"] == td(days=1)
     app.loader.import_default_modules()
     assert entry["task"] in app.tasks
+
+
+def test_a_host_name_with_a_nul_character_is_refused(client, ingest_key):
+    response = post_telemetry(client, ingest_key, {"host": "a\u0000b", "samples": [{}]})
+    assert response.status_code == 400
+    assert response.json()["details"][0]["field"] == "host"

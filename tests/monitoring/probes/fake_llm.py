@@ -36,6 +36,8 @@ class Behaviour:
     malformed: bool = False
     # After the headers, sleep this long without sending anything: a hung generation.
     hang: float = 0.0
+    # An error object in the stream after the first token (OpenAI's mid-stream failure).
+    error_mid_stream: bool = False
 
 
 @dataclass
@@ -207,6 +209,10 @@ class _FakeHandler(BaseHTTPRequestHandler):
         for index, token in self._wait_for_tokens(b):
             if b.malformed and index == 1:
                 self._write('data: {"choices": [ {broken\n\n')
+                return
+            if b.error_mid_stream and index == 1:
+                error = {"error": {"message": "The server is overloaded.", "type": "server_error"}}
+                self._write(f"data: {json.dumps(error)}\n\n")
                 return
             chunk({"content": token})
         chunk({}, "stop")

@@ -68,3 +68,36 @@ def test_the_database_holds_no_plaintext_credential(project):
     assert not any(SECRET in str(value) for value in row)
     assert probe.credential_last4 == "1234"
     assert Probe.objects.get(pk=probe.pk).credential() == SECRET
+
+
+@pytest.mark.django_db
+def test_the_rotation_command_reencrypts_stored_credentials(project, settings):
+    from django.core.management import call_command
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.LLMSCOPE_ENCRYPTION_KEYS = [old]
+    probe = Probe(project=project, organization=project.organization, name="p", provider="openai")
+    probe.model, probe.prompt = "gpt-4o-mini", "hi"
+    probe.set_credential(SECRET)
+    probe.save()
+
+    settings.LLMSCOPE_ENCRYPTION_KEYS = [new, old]
+    call_command("rotate_probe_credentials")
+
+    settings.LLMSCOPE_ENCRYPTION_KEYS = [new]  # the old key is gone
+    assert Probe.objects.get(pk=probe.pk).credential() == SECRET
+
+
+@pytest.mark.django_db
+def test_the_rotation_command_reports_unreadable_credentials(project, settings):
+    from django.core.management import CommandError, call_command
+
+    settings.LLMSCOPE_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    probe = Probe(project=project, organization=project.organization, name="p", provider="openai")
+    probe.model, probe.prompt = "gpt-4o-mini", "hi"
+    probe.set_credential(SECRET)
+    probe.save()
+    settings.LLMSCOPE_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+
+    with pytest.raises(CommandError, match="could not be decrypted"):
+        call_command("rotate_probe_credentials")

@@ -150,3 +150,18 @@ def test_a_manual_run_is_tagged_manual(project):
     assert event.tags["trigger"] == "manual"
     probe.refresh_from_db()
     assert probe.lease_until is None
+
+
+@pytest.mark.django_db
+def test_a_run_marks_the_probes_spc_charts_dirty(project, django_capture_on_commit_callbacks):
+    from spc.models import Chart
+
+    with running_fake_llm() as server:
+        probe = make_probe(project, base_url=server.url + "/v1")
+        charts = Chart.objects.filter(project=project, filter__probe_id=probe.pk)
+        assert charts.count() == 4  # latency, TTFT, tokens/s, error rate: made on save
+        charts.update(dirty=False)
+        with django_capture_on_commit_callbacks(execute=False):
+            run_claim(claimed(probe))
+
+    assert charts.filter(dirty=True).count() == 4

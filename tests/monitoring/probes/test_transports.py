@@ -148,6 +148,17 @@ def test_a_malformed_stream_is_a_bad_response(kind):
 
 
 @pytest.mark.parametrize("kind", ["openai", "openai_compatible"])
+def test_an_error_object_mid_stream_is_a_server_error(kind):
+    with running_fake_llm(Behaviour(error_mid_stream=True)) as server:
+        result = measure(kind, server.url)
+
+    assert result.status == "error"
+    assert result.error_type == ErrorType.SERVER_ERROR
+    assert "overloaded" in result.error_message
+    assert result.ttft_ms is not None  # the first token had arrived
+
+
+@pytest.mark.parametrize("kind", ["openai", "openai_compatible"])
 def test_a_malformed_json_body_is_a_bad_response(kind):
     with running_fake_llm(Behaviour(malformed=True)) as server:
         result = measure(kind, server.url, stream=False)
