@@ -64,10 +64,9 @@ def _period_for(periods: list[tuple[ControlLimits, dict]], t: datetime):
 
 def chart_payload(chart: Chart, since: datetime) -> dict:
     """Aligned arrays for uPlot: x (epoch seconds), value, the limit lines, violated rules."""
+    # In the order the rules judged them (point id), which is the chart's sequence.
     points = list(
-        chart.points.filter(t__gte=since)
-        .order_by("-t", "-id")
-        .values("id", "t", "value")[:MAX_POINTS]
+        chart.points.filter(t__gte=since).order_by("-id").values("id", "t", "value")[:MAX_POINTS]
     )[::-1]
     rules: dict[int, list[int]] = {}
     for point_id, rule in Violation.objects.filter(

@@ -246,9 +246,7 @@
       },
       appendPoints(points) {
         for (const p of points) {
-          const t = Date.parse(p.t) / 1000;
-          if (state.x.length && t < state.x[state.x.length - 1]) continue;
-          state.x.push(t);
+          state.x.push(Date.parse(p.t) / 1000);
           state.value.push(p.v);
           state.rules.push([]);
           for (const key of LINE_KEYS) state[key].push(state.current ? state.current[key] : null);
@@ -256,11 +254,12 @@
         plot.setData(columns(state));
         publish();
       },
-      markViolation(tIso, rule, ruleName) {
+      markViolation(tIso, rule, ruleName, value) {
         const t = Date.parse(tIso) / 1000;
         if (ruleName) names[String(rule)] = ruleName;
         for (let i = state.x.length - 1; i >= 0; i--) {
-          if (Math.abs(state.x[i] - t) < 0.0015) {
+          const sameValue = value === undefined || Math.abs(state.value[i] - value) <= 1e-9 * Math.max(1, Math.abs(value));
+          if (Math.abs(state.x[i] - t) < 0.0015 && sameValue) {
             if (!state.rules[i].includes(rule)) state.rules[i].push(rule);
             state.rules[i].sort((a, b) => a - b);
             plot.redraw(false);

@@ -167,7 +167,9 @@
       addViolationRow(message);
       if (chart && message.chart === chartId) {
         liveSeq += 1;
-        chart.markViolation(message.violation.t, message.violation.rule, message.violation.rule_name);
+        chart.markViolation(
+          message.violation.t, message.violation.rule, message.violation.rule_name, message.violation.value,
+        );
         setStatus("out_of_control");
       }
     } else if (message.type === "cards") {
