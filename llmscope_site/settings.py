@@ -163,6 +163,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.tasks.purge_expired_data",
         "schedule": timedelta(days=1),
     },
+    # Synthetic probes: claim due probes every second (a stale tick is dropped, not queued).
+    "probes-tick": {"task": "probes.tick", "schedule": 1.0, "options": {"expires": 5}},
 }
 
 # --- Auth (django-allauth, email as the login) -------------------------------------------
@@ -238,6 +240,15 @@ LLMSCOPE_PUBLIC_URL = env_str("LLMSCOPE_PUBLIC_URL", "http://127.0.0.1:8000")
 LLMSCOPE_INVITATION_DAYS = env_int("LLMSCOPE_INVITATION_DAYS", 7, minimum=1)
 # Outbound calls to user-supplied URLs refuse private targets unless this is on.
 LLMSCOPE_ALLOW_PRIVATE_TARGETS = env_bool("LLMSCOPE_ALLOW_PRIVATE_TARGETS", DEBUG)
+# Probe credentials: comma-separated Fernet keys, the first encrypts (rotation). Unset: a key
+# derived from SECRET_KEY (see monitoring/probes/crypto.py).
+LLMSCOPE_ENCRYPTION_KEYS = env_list("LLMSCOPE_ENCRYPTION_KEY", [])
+LLMSCOPE_PROBE_MIN_INTERVAL_S = env_int("LLMSCOPE_PROBE_MIN_INTERVAL_S", 10, minimum=1)
+LLMSCOPE_EMBEDDED_PROBE_THREADS = env_int("LLMSCOPE_EMBEDDED_PROBE_THREADS", 4, minimum=1)
+LLMSCOPE_PROBE_DB_THREADS = env_int("LLMSCOPE_PROBE_DB_THREADS", 0, minimum=0)
+LLMSCOPE_DEMO_INCIDENT_PERIOD_S = env_int("LLMSCOPE_DEMO_INCIDENT_PERIOD_S", 480, minimum=30)
+LLMSCOPE_DEMO_INCIDENTS = env_bool("LLMSCOPE_DEMO_INCIDENTS", True)
+LLMSCOPE_DEMO_SEED = env_int("LLMSCOPE_DEMO_SEED", 7)
 
 # Subgroup charts chart a time bucket this long after it closed, so late flushes still count.
 LLMSCOPE_SUBGROUP_GRACE_SECONDS = env_int("LLMSCOPE_SUBGROUP_GRACE_SECONDS", 30, minimum=0)

@@ -20,3 +20,8 @@ os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
 from llmscope_site.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast user fixtures
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not the in-memory shared cache: tests that run work in threads (embedded probe
+    # runs, concurrent claims) need SQLite's real locking, which shared-cache memory lacks.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-llmscope.sqlite3")}  # noqa: F405

@@ -1,0 +1,273 @@
+"""Running a claimed probe and recording the result as an ordinary Event.
+
+Also where the beat tick hands claims to workers: as Celery tasks when a broker runs them,
+or to a small thread pool in the embedded mode, where tasks are eager and the beat lives in
+the web process — running probes inline there would make one slow endpoint delay every
+other probe's schedule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import close_old_connections, connections, transaction
+from django.utils import timezone
+
+from monitoring.models import Event
+from monitoring.signals import events_recorded
+
+from .models import Probe
+from .scheduling import LOOKAHEAD, Claim, claim_due_probes, release
+from .transports import ProbeMeasurement
+
+logger = logging.getLogger(__name__)
+
+TRIGGER_SCHEDULE = "schedule"
+TRIGGER_MANUAL = "manual"
+
+
+def run_claim(claim: Claim, trigger: str = TRIGGER_SCHEDULE) -> Event | None:
+    """Run the claimed probe once, store its Event, release the lease. None if the probe was
+    deleted meanwhile. Remote failures are results (status=error), never exceptions."""
+    probe = in_db(_load_probe, claim.probe_id)
+    if probe is None:
+        return None
+    started = timezone.now()
+    measurement = None
+    try:
+        measurement = probe.measure()  # the network call: no database access in here
+    finally:
+        # Stored and released even if something unexpected broke the call, so the probe is
+        # free for its next slot rather than waiting out the lease.
+        event = in_db(_store_and_release, probe, claim, measurement, started, trigger)
+    return event
+
+
+def _load_probe(probe_id: int) -> Probe | None:
+    return Probe.objects.select_related("project", "organization").filter(pk=probe_id).first()
+
+
+def _store_and_release(
+    probe: Probe,
+    claim: Claim,
+    measurement: ProbeMeasurement | None,
+    started: datetime,
+    trigger: str,
+) -> Event | None:
+    try:
+        if measurement is None:
+            return None
+        return record_event(probe, measurement, started, claim.scheduled_for, trigger)
+    finally:
+        release(claim, measurement.status if measurement else Event.Status.ERROR, started)
+
+
+# -- database handoff -----------------------------------------------------------------------
+# A Celery worker with a thread pool runs hundreds of probe calls at once, and Django gives
+# every thread its own database connection: that would hold hundreds of PostgreSQL
+# connections open while they wait on the network. With LLMSCOPE_PROBE_DB_THREADS > 0 the
+# short database steps of a run go to that many dedicated threads instead, so the worker
+# holds that many connections whatever its concurrency. 0 (the default) runs them inline.
+_db_lock = threading.Lock()
+_db_pool: ThreadPoolExecutor | None = None
+
+
+def in_db(function, *args):
+    """Call `function(*args)` on a database thread (or inline) and return its result."""
+    threads = settings.LLMSCOPE_PROBE_DB_THREADS
+    if threads <= 0:
+        return function(*args)
+    global _db_pool
+    with _db_lock:
+        if _db_pool is None:
+            _db_pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="probe-db")
+    return _db_pool.submit(_on_db_thread, function, *args).result()
+
+
+def stop_db_threads() -> None:
+    """Close the database threads' connections and stop them (tests, orderly shutdown)."""
+    global _db_pool
+    with _db_lock:
+        pool, _db_pool = _db_pool, None
+    if pool is None:
+        return
+    # One closing job per thread: the barrier keeps any thread from taking two.
+    size = pool._max_workers
+    barrier = threading.Barrier(size)
+
+    def close_own_connections() -> None:
+        barrier.wait(timeout=10)
+        connections.close_all()
+
+    for future in [pool.submit(close_own_connections) for _ in range(size)]:
+        future.result(timeout=15)
+    pool.shutdown(wait=True)
+
+
+def _on_db_thread(function, *args):
+    # Long-lived threads never pass a request boundary: drop broken or expired connections
+    # here, as Django does between requests.
+    close_old_connections()
+    return function(*args)
+
+
+def record_event(
+    probe: Probe,
+    measurement: ProbeMeasurement,
+    started: datetime,
+    scheduled_for: datetime,
+    trigger: str,
+) -> Event:
+    """Store one probe result as an Event (`source=probe`, `probe_id`)."""
+    lag_ms = max(0.0, (started - scheduled_for).total_seconds() * 1000.0)
+    tags = {
+        "probe": probe.name[:256],
+        "trigger": trigger,
+        "scheduled_for": scheduled_for.isoformat(),
+        "schedule_lag_ms": f"{lag_ms:.0f}",
+        **measurement.tags,
+    }
+    if measurement.error_message:
+        tags["error"] = measurement.error_message[:256]
+    ok = measurement.ok
+    with transaction.atomic():
+        event = _create_event(probe, measurement, started, tags, ok)
+        # SPC marks the probe's charts dirty and queues their evaluation after the commit.
+        series = {(probe.model, event.environment, event.source, event.ttft_ms is not None)}
+        events_recorded.send(sender=Event, project=probe.project, series=series)
+    return event
+
+
+def _create_event(
+    probe: Probe,
+    measurement: ProbeMeasurement,
+    started: datetime,
+    tags: dict[str, str],
+    ok: bool,
+) -> Event:
+    return Event.objects.create(
+        organization_id=probe.organization_id,
+        project_id=probe.project_id,
+        timestamp=started,
+        received_at=timezone.now(),
+        source=Event.Source.PROBE,
+        probe_id=probe.pk,
+        provider=probe.provider,
+        model=probe.model,
+        operation=Event.Operation.CHAT,
+        latency_ms=measurement.latency_ms,
+        ttft_ms=measurement.ttft_ms,
+        input_tokens=measurement.input_tokens,
+        output_tokens=measurement.output_tokens,
+        output_tokens_per_s=(
+            Event.tokens_per_second(
+                measurement.output_tokens, measurement.latency_ms, measurement.ttft_ms
+            )
+            if ok
+            else None
+        ),
+        cost_usd=cost_for(probe, measurement),
+        status=Event.Status.OK if ok else Event.Status.ERROR,
+        error_type=measurement.error_type,
+        http_status=measurement.http_status,
+        tags=tags,
+        prompt_hash=hashlib.sha256(probe.prompt.encode()).hexdigest(),
+    )
+
+
+def cost_for(probe: Probe, measurement: ProbeMeasurement) -> Decimal | None:
+    """Cost from the price table; None (not 0) when unknown. See monitoring/pricing.py."""
+    try:
+        from monitoring.pricing import cost_usd
+    except ImportError:
+        return None  # the price table has not landed yet: cost stays unknown
+    if measurement.input_tokens is None and measurement.output_tokens is None:
+        return None
+    try:
+        return cost_usd(
+            organization=probe.organization,
+            provider=probe.provider,
+            model=probe.model,
+            input_tokens=measurement.input_tokens or 0,
+            output_tokens=measurement.output_tokens or 0,
+        )
+    except TypeError:
+        # The price table's signature is not the one this was written against: an unknown
+        # cost must never cost us the measurement itself.
+        logger.warning("monitoring.pricing.cost_usd has an unexpected signature")
+        return None
+
+
+# -- dispatch --------------------------------------------------------------------------------
+_pool_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_pending: set[Future] = set()
+
+
+def tick(now: datetime | None = None) -> int:
+    """One beat tick: claim the due probes and hand each to a worker. Returns how many."""
+    now = now or timezone.now()
+    claims = claim_due_probes(now, lookahead=LOOKAHEAD)
+    for claim in claims:
+        dispatch(claim, now)
+    return len(claims)
+
+
+def dispatch(claim: Claim, now: datetime | None = None) -> None:
+    """Run `claim` at its slot on a Celery worker, or in the embedded thread pool when
+    tasks are eager."""
+    from llmscope_site.celery import app
+
+    from .tasks import run_probe
+
+    if app.conf.task_always_eager:
+        _submit_embedded(claim)
+        return
+    run_probe.apply_async(
+        args=[claim.probe_id, claim.scheduled_for.isoformat(), claim.lease_until.isoformat()],
+        # Claimed ahead of its slot (LOOKAHEAD): the worker holds it until then.
+        eta=claim.scheduled_for if claim.scheduled_for > (now or timezone.now()) else None,
+        # A run still queued when its lease ends is stale: the probe is claimable again by then.
+        expires=claim.lease_until,
+    )
+
+
+def _submit_embedded(claim: Claim) -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(
+                max_workers=settings.LLMSCOPE_EMBEDDED_PROBE_THREADS,
+                thread_name_prefix="probe",
+            )
+        future = _pool.submit(_run_in_thread, claim)
+        _pending.add(future)
+    future.add_done_callback(_pending.discard)
+
+
+def _run_in_thread(claim: Claim) -> None:
+    # Claimed ahead of its slot: wait for it (at most LOOKAHEAD).
+    wait_s = (claim.scheduled_for - timezone.now()).total_seconds()
+    if wait_s > 0:
+        time.sleep(min(wait_s, LOOKAHEAD.total_seconds()))
+    close_old_connections()
+    try:
+        run_claim(claim)
+    except Exception:
+        logger.exception("probe %s run failed", claim.probe_id)
+    finally:
+        connections.close_all()
+
+
+def wait_for_embedded_runs(timeout: float = 30.0) -> None:
+    """Block until the embedded runs submitted so far are done (tests, shutdown)."""
+    with _pool_lock:
+        pending = list(_pending)
+    wait(pending, timeout=timeout)
