@@ -23,7 +23,6 @@ from monitoring.histogram import bucket_of
 from monitoring.ingest.rows import COL, EVENT_COLUMNS
 from monitoring.models import Event, EventRollup, EventRollupBucket, OrganizationUsage
 from monitoring.pricing.book import PriceLookup
-from monitoring.signals import events_recorded
 
 ROLLUP_TABLE = EventRollup._meta.db_table
 BUCKET_TABLE = EventRollupBucket._meta.db_table
@@ -255,19 +254,15 @@ def event_to_row(event: Event, prices: PriceLookup) -> tuple:
 
 @receiver(post_save, sender=Event)
 def _event_saved_through_orm(sender, instance: Event, created: bool, raw: bool = False, **kw):
-    """Events created one by one through the ORM (probes) count in the rollups too."""
+    """Events created one by one through the ORM (probes) count in the rollups and the usage
+    too. Such writers send `events_recorded` themselves (monitoring.probes.runs does)."""
     if not created or raw:
         return
-    rollups, buckets = aggregate_rows(
-        [event_to_row(instance, PriceLookup(instance.organization_id))]
-    )
+    row = event_to_row(instance, PriceLookup(instance.organization_id))
+    rollups, buckets = aggregate_rows([row])
     with transaction.atomic():
         upsert_rollups(rollups, buckets)
         add_usage(instance.organization_id, instance.timestamp.astimezone(UTC).date(), 1)
-        series = {
-            (instance.model, instance.environment, instance.source, instance.ttft_ms is not None)
-        }
-        events_recorded.send(sender=Event, project=instance.project, series=series)
 
 
 def rebuild_rollups(project_id: int, start: datetime, end: datetime) -> int:

@@ -188,3 +188,15 @@ def test_prompts_are_only_hashed_when_the_project_does_not_store_them(send, inge
     send(ingest_key, [event(prompt="secret plan", completion="ok")])
     stored = Event.objects.get(project=project)
     assert stored.prompt is None and stored.completion is None and len(stored.prompt_hash) == 64
+
+
+def test_the_cost_function_other_writers_use(project):
+    from monitoring.pricing import cost_usd
+
+    def cost(**kw):
+        base = {"organization": project.organization, "provider": "openai", "model": "gpt-4o"}
+        return cost_usd(**{**base, **kw})
+
+    assert cost(input_tokens=10**6, output_tokens=0, on=date(2025, 1, 1)) == Decimal("2.50")
+    assert cost(input_tokens=None, output_tokens=None) is None
+    assert cost(model="unknown-model", input_tokens=1, output_tokens=1) is None
