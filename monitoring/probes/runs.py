@@ -141,7 +141,9 @@ def record_event(
         event = _create_event(probe, measurement, started, tags, ok)
         # SPC marks the probe's charts dirty and queues their evaluation after the commit.
         series = {(probe.model, event.environment, event.source, event.ttft_ms is not None)}
-        events_recorded.send(sender=Event, project=probe.project, series=series)
+        events_recorded.send(
+            sender=Event, project=probe.project, series=series, probe_ids={probe.pk}
+        )
     return event
 
 

@@ -109,3 +109,16 @@ def test_only_charts_that_may_see_the_series_are_marked_dirty(project):
     dirty = set(Chart.objects.filter(dirty=True).values_list("id", flat=True))
     assert dirty == {c.pk for c in claude}
     assert not dirty & {c.pk for c in gpt}
+
+
+def test_a_probe_event_marks_only_that_probes_charts(project):
+    from spc.triggers import mark_series_dirty
+    from tests.monitoring.probes.factories import make_probe
+
+    first, second = make_probe(project), make_probe(project)
+    Chart.objects.update(dirty=False)
+    mark_series_dirty(project.pk, {("test-model", "production", "probe", True)}, {second.pk})
+    dirty = Chart.objects.filter(dirty=True)
+    assert dirty.count() == 4
+    assert {c.filter["probe_id"] for c in dirty} == {second.pk}
+    assert first.pk != second.pk
