@@ -83,9 +83,12 @@ def copy_events(project: Project, rows) -> None:
             f"{received.isoformat()}\tapi\t\t{model}\tchat\tproduction\t{latency}\tok\t\t\t\t{{}}\t\n"
         )
     buf.seek(0)
-    with connection.cursor() as cursor, cursor.connection.cursor().copy(
-        f"COPY {Event._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN"
-    ) as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.connection.cursor().copy(
+            f"COPY {Event._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN"
+        ) as copy,
+    ):
         copy.write(buf.read())
 
 

@@ -102,6 +102,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+if IS_POSTGRES and env_bool("LLMSCOPE_DB_POOL", True):
+    # Under ASGI each request runs its sync code in a new thread: per-thread persistent
+    # connections would mean a new PostgreSQL connection per request. A pool lends them.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": env_int("LLMSCOPE_DB_POOL_SIZE", 10, minimum=1),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, Celery, Channels ------------------------------------------------------------
@@ -150,6 +158,10 @@ CELERY_BEAT_SCHEDULE = {
     "expire-stale-invitations": {
         "task": "tenants.tasks.expire_stale_invitations",
         "schedule": timedelta(hours=1),
+    },
+    "purge-expired-monitoring-data": {
+        "task": "monitoring.tasks.purge_expired_data",
+        "schedule": timedelta(days=1),
     },
     # Synthetic probes: claim due probes every second (a stale tick is dropped, not queued).
     "probes-tick": {"task": "probes.tick", "schedule": 1.0, "options": {"expires": 5}},

@@ -15,3 +15,21 @@ def test_demo_creates_a_login_org_and_project_and_can_run_twice(client, db, caps
     assert Membership.objects.get(organization=org).role == Role.OWNER
     assert client.login(username="demo@llmscope.local", password="demo-llmscope")
     assert client.get("/o/demo/p/demo/").status_code == 200
+
+
+def test_demo_has_a_probe_whose_charts_need_a_short_baseline(db):
+    from monitoring.probes.models import Probe
+    from spc.models import Chart
+
+    call_command("demo")
+    probe = Probe.objects.get(project__slug="demo")
+    charts = Chart.objects.filter(filter__probe_id=probe.pk)
+    assert sorted(charts.values_list("metric", flat=True)) == [
+        "error_rate",
+        "latency_ms",
+        "output_tokens_per_s",
+        "ttft_ms",
+    ]
+    assert set(charts.filter(chart_type="individuals").values_list("baseline_size", flat=True)) == {
+        20
+    }

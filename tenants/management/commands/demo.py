@@ -39,12 +39,20 @@ def _mark_email_verified(user) -> None:
 
 
 def _ensure_demo_data(project: Project) -> None:
-    """Hook for the monitoring side: the demo probe against the built-in demo LLM."""
-    try:
-        from monitoring.probes.demo import ensure_demo_probe
-    except ImportError:
-        return
-    ensure_demo_probe(project)
+    """The demo probe against the built-in demo LLM, and its charts with a short baseline
+    (20 calls, about three minutes) so the demo leaves its baseline quickly."""
+    from monitoring.probes.demo import ensure_demo_probe
+    from spc.autocreate import ensure_probe_charts
+    from spc.models import Chart
+
+    probe = ensure_demo_probe(project)
+    ensure_probe_charts(probe)
+    Chart.objects.filter(
+        project=project,
+        auto_created=True,
+        status=Chart.Status.BASELINE,
+        chart_type="individuals",
+    ).update(baseline_size=20)
 
 
 class Command(BaseCommand):

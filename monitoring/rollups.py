@@ -1,0 +1,277 @@
+"""Per-minute rollups of events: written in the same transaction as the events themselves.
+
+Every path that stores events updates the rollups before its transaction commits, with
+additive upserts (`count = count + excluded.count`), so concurrent writers never lose an
+update and a crash loses nothing that was acknowledged. PostgreSQL ingest does it inside the
+same statement that inserts the events (see monitoring/ingest/writer.py); other writers
+(SQLite ingest, events saved through the ORM by probes) aggregate in Python and call
+`upsert_rollups`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from operator import itemgetter
+
+from django.db import connection, transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from monitoring.histogram import bucket_of
+from monitoring.ingest.rows import COL, EVENT_COLUMNS
+from monitoring.models import Event, EventRollup, EventRollupBucket, OrganizationUsage
+from monitoring.pricing.book import PriceLookup
+from monitoring.signals import events_recorded
+
+ROLLUP_TABLE = EventRollup._meta.db_table
+BUCKET_TABLE = EventRollupBucket._meta.db_table
+USAGE_TABLE = OrganizationUsage._meta.db_table
+SERIES_KEY = ("organization_id", "project_id", "minute", "model", "environment", "source")
+CONFLICT_KEY = "project_id, minute, model, environment, source"
+# Additive measures, then the extremes.
+SUM_FIELDS = (
+    "count",
+    "errors",
+    "latency_sum",
+    "latency_sumsq",
+    "ttft_count",
+    "ttft_sum",
+    "ttft_sumsq",
+    "input_tokens",
+    "output_tokens",
+    "cached_input_tokens",
+    "cache_creation_input_tokens",
+    "reasoning_tokens",
+    "cost_usd_e10",
+    "priced_count",
+    "unpriced_count",
+    "tps_count",
+    "tps_sum",
+)
+MIN_FIELDS = ("latency_min", "ttft_min")
+MAX_FIELDS = ("latency_max", "ttft_max")
+MEASURES = SUM_FIELDS + MIN_FIELDS + MAX_FIELDS
+
+
+def rollup_update_clause(vendor: str) -> str:
+    """The ON CONFLICT … DO UPDATE SET clause that merges a new aggregate into a stored one."""
+    least, greatest = ("LEAST", "GREATEST") if vendor == "postgresql" else ("MIN", "MAX")
+    t = ROLLUP_TABLE
+    parts = [f"{f} = {t}.{f} + excluded.{f}" for f in SUM_FIELDS]
+    for fn, fields in ((least, MIN_FIELDS), (greatest, MAX_FIELDS)):
+        # Written so that a NULL on either side keeps the other (SQLite's MIN(x, NULL) is NULL).
+        parts += [
+            f"{f} = {fn}(COALESCE({t}.{f}, excluded.{f}), COALESCE(excluded.{f}, {t}.{f}))"
+            for f in fields
+        ]
+    return ", ".join(parts)
+
+
+_KEY_OF = itemgetter(*(COL[name] for name in SERIES_KEY))
+_TOKEN_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cached_input_tokens",
+    "cache_creation_input_tokens",
+    "reasoning_tokens",
+)
+
+
+def aggregate_rows(rows: Iterable[tuple]) -> tuple[dict, dict]:
+    """Aggregate prepared rows (monitoring/ingest/rows.py layout) per series and minute.
+
+    Returns ({series key: measures dict}, {(series key, metric, bucket): count}). Rows are
+    grouped first, then each measure is one builtin pass over its column (this runs on every
+    ingested batch).
+    """
+    groups: dict[tuple, list[tuple]] = defaultdict(list)
+    for row in rows:
+        groups[_KEY_OF(row)].append(row)
+    latency_i, ttft_i, status_i = COL["latency_ms"], COL["ttft_ms"], COL["status"]
+    cost_i, unpriced_i, tps_i = COL["cost_e10"], COL["unpriced"], COL["output_tokens_per_s"]
+    lbucket_i, tbucket_i = COL["latency_bucket"], COL["ttft_bucket"]
+    rollups: dict[tuple, dict] = {}
+    buckets: dict[tuple, int] = {}
+    for key, group in groups.items():
+        latencies = [r[latency_i] for r in group]
+        ttfts = [r[ttft_i] for r in group if r[ttft_i] is not None]
+        costs = [r[cost_i] for r in group if r[cost_i] is not None]
+        rates = [r[tps_i] for r in group if r[tps_i] is not None]
+        agg = {
+            "count": len(group),
+            "errors": sum(1 for r in group if r[status_i] == "error"),
+            "latency_sum": sum(latencies),
+            "latency_sumsq": sum(x * x for x in latencies),
+            "latency_min": min(latencies),
+            "latency_max": max(latencies),
+            "ttft_count": len(ttfts),
+            "ttft_sum": sum(ttfts),
+            "ttft_sumsq": sum(x * x for x in ttfts),
+            "ttft_min": min(ttfts) if ttfts else None,
+            "ttft_max": max(ttfts) if ttfts else None,
+            "cost_usd_e10": sum(costs),
+            "priced_count": len(costs),
+            "unpriced_count": sum(1 for r in group if r[unpriced_i]),
+            "tps_count": len(rates),
+            "tps_sum": sum(rates),
+        }
+        for name in _TOKEN_FIELDS:
+            i = COL[name]
+            agg[name] = sum(r[i] or 0 for r in group)
+        rollups[key] = agg
+        for bucket, n in Counter(r[lbucket_i] for r in group).items():
+            buckets[(key, "l", bucket)] = n
+        for bucket, n in Counter(r[tbucket_i] for r in group if r[tbucket_i] is not None).items():
+            buckets[(key, "t", bucket)] = n
+    return rollups, buckets
+
+
+def upsert_rollups(rollups: dict, buckets: dict) -> None:
+    """Add aggregates to the stored rollups (inside the caller's transaction)."""
+    if not rollups:
+        return
+    columns = SERIES_KEY + MEASURES
+    placeholders = ", ".join(["%s"] * len(columns))
+    # Identifiers come from model metadata; values are parameters.
+    rollup_sql = (
+        f"INSERT INTO {ROLLUP_TABLE} ({', '.join(columns)}) VALUES ({placeholders}) "  # noqa: S608
+        f"ON CONFLICT ({CONFLICT_KEY}) DO UPDATE SET {rollup_update_clause(connection.vendor)}"
+    )
+    bucket_sql = (
+        f"INSERT INTO {BUCKET_TABLE} ({', '.join(SERIES_KEY)}, metric, bucket, count) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * (len(SERIES_KEY) + 3))}) "
+        f"ON CONFLICT ({CONFLICT_KEY}, metric, bucket) "
+        f"DO UPDATE SET count = {BUCKET_TABLE}.count + excluded.count"
+    )
+    # Sorted, so that concurrent writers lock rows in the same order and cannot deadlock.
+    rollup_params = [(*key, *(agg[m] for m in MEASURES)) for key, agg in sorted(rollups.items())]
+    bucket_params = [
+        (*key, metric, bucket, n) for (key, metric, bucket), n in sorted(buckets.items())
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement per table, the rows passed as arrays: hundreds of single-row
+            # upserts would each be parsed and planned.
+            cursor.execute(_unnest_upsert(rollup_sql, columns), _as_arrays(rollup_params, columns))
+            bucket_columns = (*SERIES_KEY, "metric", "bucket", "count")
+            cursor.execute(
+                _unnest_upsert(bucket_sql, bucket_columns),
+                _as_arrays(bucket_params, bucket_columns),
+            )
+        else:
+            cursor.executemany(rollup_sql, rollup_params)
+            cursor.executemany(bucket_sql, bucket_params)
+
+
+_ARRAY_TYPES = {
+    "organization_id": "bigint",
+    "project_id": "bigint",
+    "minute": "bigint",
+    "model": "text",
+    "environment": "text",
+    "source": "text",
+    "metric": "text",
+    "bucket": "smallint",
+    "count": "bigint",
+    "latency_sum": "float8",
+    "latency_sumsq": "float8",
+    "ttft_sum": "float8",
+    "ttft_sumsq": "float8",
+    "tps_sum": "float8",
+    "latency_min": "float8",
+    "latency_max": "float8",
+    "ttft_min": "float8",
+    "ttft_max": "float8",
+}
+
+
+def _unnest_upsert(values_sql: str, columns: tuple[str, ...]) -> str:
+    """Turn `INSERT … VALUES (%s, …) ON CONFLICT …` into `INSERT … SELECT * FROM unnest(…)`
+    taking one array per column, in the same row order (sorted: no deadlocks)."""
+    head, tail = values_sql.split(" VALUES ", 1)
+    conflict = tail[tail.index("ON CONFLICT") :]
+    arrays = ", ".join(f"%s::{_ARRAY_TYPES.get(c, 'bigint')}[]" for c in columns)
+    return f"{head} SELECT * FROM unnest({arrays}) {conflict}"  # noqa: S608
+
+
+def _as_arrays(rows: list[tuple], columns: tuple[str, ...]) -> list[list]:
+    arrays = []
+    for name, column in zip(columns, zip(*rows, strict=True), strict=True):
+        if _ARRAY_TYPES.get(name) == "float8":  # sums start as int 0; arrays need one type
+            column = [None if v is None else float(v) for v in column]
+        arrays.append(list(column))
+    return arrays
+
+
+def add_usage(organization_id: int, on: date, events: int) -> None:
+    """Add accepted events to the organization's monthly counter (caller's transaction)."""
+    if events <= 0:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {USAGE_TABLE} (organization_id, month, events) "  # noqa: S608
+            "VALUES (%s, %s, %s) ON CONFLICT (organization_id, month) "
+            f"DO UPDATE SET events = {USAGE_TABLE}.events + excluded.events",
+            [organization_id, on.replace(day=1), events],
+        )
+
+
+def event_to_row(event: Event, prices: PriceLookup) -> tuple:
+    """A stored Event in the prepared-row layout, for aggregation."""
+    values = [getattr(event, name) for name in EVENT_COLUMNS]
+    timestamp = event.timestamp
+    cost = event.cost_usd
+    unpriced = cost is None and prices.find(event.provider, event.model, timestamp.date()) is None
+    return (
+        *values,
+        int(timestamp.timestamp()) // 60,
+        bucket_of(event.latency_ms),
+        bucket_of(event.ttft_ms) if event.ttft_ms is not None else None,
+        int(cost * 10**10) if cost is not None else None,
+        unpriced,
+    )
+
+
+@receiver(post_save, sender=Event)
+def _event_saved_through_orm(sender, instance: Event, created: bool, raw: bool = False, **kw):
+    """Events created one by one through the ORM (probes) count in the rollups too."""
+    if not created or raw:
+        return
+    rollups, buckets = aggregate_rows(
+        [event_to_row(instance, PriceLookup(instance.organization_id))]
+    )
+    with transaction.atomic():
+        upsert_rollups(rollups, buckets)
+        add_usage(instance.organization_id, instance.timestamp.astimezone(UTC).date(), 1)
+        series = {
+            (instance.model, instance.environment, instance.source, instance.ttft_ms is not None)
+        }
+        events_recorded.send(sender=Event, project=instance.project, series=series)
+
+
+def rebuild_rollups(project_id: int, start: datetime, end: datetime) -> int:
+    """Recompute the rollups of [start, end) from the raw events still kept (after re-pricing).
+
+    Returns the number of events aggregated. Minutes whose raw events were already deleted by
+    retention are left as they are.
+    """
+    first, last = int(start.timestamp()) // 60, (int(end.timestamp()) + 59) // 60
+    events = Event.objects.filter(
+        project_id=project_id,
+        timestamp__gte=datetime.fromtimestamp(first * 60, tz=UTC),
+        timestamp__lt=datetime.fromtimestamp(last * 60, tz=UTC),
+    )
+    with transaction.atomic():
+        for model in (EventRollup, EventRollupBucket):
+            model.objects.filter(project_id=project_id, minute__gte=first, minute__lt=last).delete()
+        lookups: dict[int, PriceLookup] = {}
+        rows = []
+        for event in events.iterator(chunk_size=5000):
+            if event.organization_id not in lookups:
+                lookups[event.organization_id] = PriceLookup(event.organization_id)
+            rows.append(event_to_row(event, lookups[event.organization_id]))
+        rollups, buckets = aggregate_rows(rows)
+        upsert_rollups(rollups, buckets)
+    return len(rows)
