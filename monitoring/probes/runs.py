@@ -21,7 +21,8 @@ from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 
 from monitoring.models import Event
-from monitoring.signals import events_recorded
+from monitoring.pricing.book import PriceLookup
+from monitoring.pricing.matching import cost_of
 
 from .models import Probe
 from .scheduling import LOOKAHEAD, Claim, claim_due_probes, release
@@ -137,12 +138,11 @@ def record_event(
     if measurement.error_message:
         tags["error"] = measurement.error_message[:256]
     ok = measurement.ok
+    # Creating the Event through the ORM is what monitoring expects of probes: its post_save
+    # receiver adds the event to the rollups and usage and sends `events_recorded`, which
+    # marks the probe's SPC charts dirty (monitoring/rollups.py).
     with transaction.atomic():
-        event = _create_event(probe, measurement, started, tags, ok)
-        # SPC marks the probe's charts dirty and queues their evaluation after the commit.
-        series = {(probe.model, event.environment, event.source, event.ttft_ms is not None)}
-        events_recorded.send(sender=Event, project=probe.project, series=series)
-    return event
+        return _create_event(probe, measurement, started, tags, ok)
 
 
 def _create_event(
@@ -173,7 +173,7 @@ def _create_event(
             if ok
             else None
         ),
-        cost_usd=cost_for(probe, measurement),
+        cost_usd=cost_for(probe, measurement, started),
         status=Event.Status.OK if ok else Event.Status.ERROR,
         error_type=measurement.error_type,
         http_status=measurement.http_status,
@@ -182,27 +182,15 @@ def _create_event(
     )
 
 
-def cost_for(probe: Probe, measurement: ProbeMeasurement) -> Decimal | None:
-    """Cost from the price table; None (not 0) when unknown. See monitoring/pricing.py."""
-    try:
-        from monitoring.pricing import cost_usd
-    except ImportError:
-        return None  # the price table has not landed yet: cost stays unknown
+def cost_for(probe: Probe, measurement: ProbeMeasurement, on: datetime) -> Decimal | None:
+    """Cost from the price table (public prices and the organization's own); None, not 0,
+    when the model has no price or the provider reported no usage."""
     if measurement.input_tokens is None and measurement.output_tokens is None:
         return None
-    try:
-        return cost_usd(
-            organization=probe.organization,
-            provider=probe.provider,
-            model=probe.model,
-            input_tokens=measurement.input_tokens or 0,
-            output_tokens=measurement.output_tokens or 0,
-        )
-    except TypeError:
-        # The price table's signature is not the one this was written against: an unknown
-        # cost must never cost us the measurement itself.
-        logger.warning("monitoring.pricing.cost_usd has an unexpected signature")
+    price = PriceLookup(probe.organization_id).find(probe.provider, probe.model, on.date())
+    if price is None:
         return None
+    return cost_of(price, measurement.input_tokens, measurement.output_tokens)
 
 
 # -- dispatch --------------------------------------------------------------------------------
