@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import close_old_connections, connections, transaction
+from django.db import close_old_connections, connection, connections, transaction
 from django.utils import timezone
 
 from monitoring.models import Event
@@ -84,12 +84,22 @@ def in_db(function, *args):
     """Call `function(*args)` on a database thread (or inline) and return its result."""
     threads = settings.LLMSCOPE_PROBE_DB_THREADS
     if threads <= 0:
-        return function(*args)
+        try:
+            return function(*args)
+        finally:
+            _lend_back_pooled_connection()
     global _db_pool
     with _db_lock:
         if _db_pool is None:
             _db_pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="probe-db")
     return _db_pool.submit(_on_db_thread, function, *args).result()
+
+
+def _lend_back_pooled_connection() -> None:
+    """With a connection pool (PostgreSQL), give the connection back between the steps of a
+    run, so that a thread waiting on the network does not hold one the pool could lend."""
+    if connection.settings_dict.get("OPTIONS", {}).get("pool") and not connection.in_atomic_block:
+        connection.close()
 
 
 def stop_db_threads() -> None:
