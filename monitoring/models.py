@@ -213,6 +213,9 @@ class EventRollup(models.Model):
     model = models.CharField(max_length=128)
     environment = models.CharField(max_length=64)
     source = models.CharField(max_length=8)
+    # Concurrent writers add to different shards of the same minute (see ROLLUP_SHARDS), so
+    # they do not queue on one row lock; readers sum the shards.
+    shard = models.SmallIntegerField(default=0)
     count = models.BigIntegerField(default=0)
     errors = models.BigIntegerField(default=0)
     latency_sum = models.FloatField(default=0)
@@ -240,8 +243,8 @@ class EventRollup(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["project", "minute", "model", "environment", "source"],
-                name="rollup_series_minute",
+                fields=["project", "minute", "model", "environment", "source", "shard"],
+                name="rollup_series_minute_shard",
             )
         ]
 
@@ -261,6 +264,7 @@ class EventRollupBucket(models.Model):
     model = models.CharField(max_length=128)
     environment = models.CharField(max_length=64)
     source = models.CharField(max_length=8)
+    shard = models.SmallIntegerField(default=0)
     metric = models.CharField(max_length=1)
     bucket = models.SmallIntegerField()
     count = models.BigIntegerField(default=0)
@@ -270,8 +274,17 @@ class EventRollupBucket(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["project", "minute", "model", "environment", "source", "metric", "bucket"],
-                name="rollup_bucket_unique",
+                fields=[
+                    "project",
+                    "minute",
+                    "model",
+                    "environment",
+                    "source",
+                    "shard",
+                    "metric",
+                    "bucket",
+                ],
+                name="rollup_bucket_shard_unique",
             )
         ]
 
@@ -280,15 +293,19 @@ class EventRollupBucket(models.Model):
 
 
 class OrganizationUsage(models.Model):
-    """Events accepted per organization and calendar month (UTC): what plan quotas count."""
+    """Events accepted per organization and calendar month (UTC): what plan quotas count.
+    Read it with `monitoring.usage.events_this_month`."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     month = models.DateField(help_text="First day of the month.")
+    shard = models.SmallIntegerField(default=0)  # as EventRollup.shard: sum them
     events = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["organization", "month"], name="usage_org_month")
+            models.UniqueConstraint(
+                fields=["organization", "month", "shard"], name="usage_org_month_shard"
+            )
         ]
 
     def __str__(self) -> str:

@@ -23,13 +23,27 @@ from monitoring.histogram import bucket_of
 from monitoring.ingest.rows import COL, EVENT_COLUMNS
 from monitoring.models import Event, EventRollup, EventRollupBucket, OrganizationUsage
 from monitoring.pricing.book import PriceLookup
-from monitoring.signals import events_recorded
 
 ROLLUP_TABLE = EventRollup._meta.db_table
 BUCKET_TABLE = EventRollupBucket._meta.db_table
 USAGE_TABLE = OrganizationUsage._meta.db_table
 SERIES_KEY = ("organization_id", "project_id", "minute", "model", "environment", "source")
-CONFLICT_KEY = "project_id, minute, model, environment, source"
+CONFLICT_KEY = "project_id, minute, model, environment, source, shard"
+# Writers on different database connections add to different shards of a minute's rollup,
+# so that concurrent batches of one project do not queue on the same row locks.
+ROLLUP_SHARDS = 8
+SHARD_SQL = f"mod(pg_backend_pid(), {ROLLUP_SHARDS})"
+
+
+def current_shard() -> int:
+    """This connection's shard: its PostgreSQL backend pid (as SHARD_SQL computes it), or 0
+    where there is one writer at a time (SQLite)."""
+    if connection.vendor != "postgresql":
+        return 0
+    connection.ensure_connection()
+    return connection.connection.info.backend_pid % ROLLUP_SHARDS
+
+
 # Additive measures, then the extremes.
 SUM_FIELDS = (
     "count",
@@ -132,30 +146,33 @@ def upsert_rollups(rollups: dict, buckets: dict) -> None:
     """Add aggregates to the stored rollups (inside the caller's transaction)."""
     if not rollups:
         return
-    columns = SERIES_KEY + MEASURES
+    columns = (*SERIES_KEY, "shard", *MEASURES)
     placeholders = ", ".join(["%s"] * len(columns))
+    shard = current_shard()
     # Identifiers come from model metadata; values are parameters.
     rollup_sql = (
         f"INSERT INTO {ROLLUP_TABLE} ({', '.join(columns)}) VALUES ({placeholders}) "  # noqa: S608
         f"ON CONFLICT ({CONFLICT_KEY}) DO UPDATE SET {rollup_update_clause(connection.vendor)}"
     )
     bucket_sql = (
-        f"INSERT INTO {BUCKET_TABLE} ({', '.join(SERIES_KEY)}, metric, bucket, count) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * (len(SERIES_KEY) + 3))}) "
+        f"INSERT INTO {BUCKET_TABLE} ({', '.join(SERIES_KEY)}, shard, metric, bucket, count) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * (len(SERIES_KEY) + 4))}) "
         f"ON CONFLICT ({CONFLICT_KEY}, metric, bucket) "
         f"DO UPDATE SET count = {BUCKET_TABLE}.count + excluded.count"
     )
     # Sorted, so that concurrent writers lock rows in the same order and cannot deadlock.
-    rollup_params = [(*key, *(agg[m] for m in MEASURES)) for key, agg in sorted(rollups.items())]
+    rollup_params = [
+        (*key, shard, *(agg[m] for m in MEASURES)) for key, agg in sorted(rollups.items())
+    ]
     bucket_params = [
-        (*key, metric, bucket, n) for (key, metric, bucket), n in sorted(buckets.items())
+        (*key, shard, metric, bucket, n) for (key, metric, bucket), n in sorted(buckets.items())
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One statement per table, the rows passed as arrays: hundreds of single-row
             # upserts would each be parsed and planned.
             cursor.execute(_unnest_upsert(rollup_sql, columns), _as_arrays(rollup_params, columns))
-            bucket_columns = (*SERIES_KEY, "metric", "bucket", "count")
+            bucket_columns = (*SERIES_KEY, "shard", "metric", "bucket", "count")
             cursor.execute(
                 _unnest_upsert(bucket_sql, bucket_columns),
                 _as_arrays(bucket_params, bucket_columns),
@@ -174,6 +191,7 @@ _ARRAY_TYPES = {
     "source": "text",
     "metric": "text",
     "bucket": "smallint",
+    "shard": "smallint",
     "count": "bigint",
     "latency_sum": "float8",
     "latency_sumsq": "float8",
@@ -211,10 +229,10 @@ def add_usage(organization_id: int, on: date, events: int) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {USAGE_TABLE} (organization_id, month, events) "  # noqa: S608
-            "VALUES (%s, %s, %s) ON CONFLICT (organization_id, month) "
+            f"INSERT INTO {USAGE_TABLE} (organization_id, month, shard, events) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (organization_id, month, shard) "
             f"DO UPDATE SET events = {USAGE_TABLE}.events + excluded.events",
-            [organization_id, on.replace(day=1), events],
+            [organization_id, on.replace(day=1), current_shard(), events],
         )
 
 
@@ -236,19 +254,15 @@ def event_to_row(event: Event, prices: PriceLookup) -> tuple:
 
 @receiver(post_save, sender=Event)
 def _event_saved_through_orm(sender, instance: Event, created: bool, raw: bool = False, **kw):
-    """Events created one by one through the ORM (probes) count in the rollups too."""
+    """Events created one by one through the ORM (probes) count in the rollups and the usage
+    too. Such writers send `events_recorded` themselves (monitoring.probes.runs does)."""
     if not created or raw:
         return
-    rollups, buckets = aggregate_rows(
-        [event_to_row(instance, PriceLookup(instance.organization_id))]
-    )
+    row = event_to_row(instance, PriceLookup(instance.organization_id))
+    rollups, buckets = aggregate_rows([row])
     with transaction.atomic():
         upsert_rollups(rollups, buckets)
         add_usage(instance.organization_id, instance.timestamp.astimezone(UTC).date(), 1)
-        series = {
-            (instance.model, instance.environment, instance.source, instance.ttft_ms is not None)
-        }
-        events_recorded.send(sender=Event, project=instance.project, series=series)
 
 
 def rebuild_rollups(project_id: int, start: datetime, end: datetime) -> int:

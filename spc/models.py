@@ -102,6 +102,9 @@ class Chart(models.Model):
         if not self.rules:
             self.rules = list(DEFAULT_RULES)
         super().save(*args, **kwargs)
+        from spc.triggers import forget_chart_filters
+
+        forget_chart_filters(self.project_id)
 
     @property
     def is_per_event(self) -> bool:

@@ -11,12 +11,12 @@ from spc.triggers import mark_series_dirty
 
 
 @receiver(events_recorded, dispatch_uid="spc-events-recorded")
-def on_events_recorded(sender, project, series=(), **kwargs) -> None:
+def on_events_recorded(sender, project, series=(), probe_ids=None, **kwargs) -> None:
     """`series`: (model, environment, source, has_ttft) tuples the new events belong to."""
     for model, environment, source, has_ttft in series:
         if source in ("api", "otlp"):
             ensure_series_charts(project, model, environment, has_ttft)
-    mark_series_dirty(project.pk, series)
+    mark_series_dirty(project.pk, series, probe_ids)
 
 
 def connect_probe_charts() -> None:

@@ -6,18 +6,20 @@ from celery import shared_task
 
 from spc.evaluation import evaluate_chart
 from spc.models import Chart
-from spc.triggers import dirty_chart_ids
+from spc.triggers import dirty_chart_ids, evaluation_finished
 
 
 @shared_task(name="spc.tasks.evaluate_project")
 def evaluate_project(project_id: int) -> int:
     """Evaluate the dirty charts of one project; returns how many points were added."""
     added = 0
-    for chart_id in Chart.objects.filter(project_id=project_id, dirty=True).values_list(
-        "id", flat=True
-    ):
-        result = evaluate_chart(chart_id)
-        added += len(result.new_points) if result else 0
+    try:
+        dirty = Chart.objects.filter(project_id=project_id, dirty=True).values_list("id", flat=True)
+        for chart_id in list(dirty):
+            result = evaluate_chart(chart_id)
+            added += len(result.new_points) if result else 0
+    finally:
+        evaluation_finished(project_id)
     return added
 
 

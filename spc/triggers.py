@@ -2,33 +2,36 @@
 
 Ingestion and probe runs announce new events (with the series they touched); the charts of
 those series are flagged dirty in one UPDATE and an evaluation is queued after commit, at
-most one per project per second. A periodic sweep evaluates whatever is still dirty (late
+most one queued or running per project. A periodic sweep evaluates whatever is still dirty (late
 subgroups, charts whose queued task was lost), so nothing depends on one message.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
 from spc.models import Chart
 
-DEBOUNCE_SECONDS = 1
+# A queued evaluation that never ran (a lost task) stops blocking new ones after this.
+QUEUED_TIMEOUT_SECONDS = 30
 
 
 def mark_project_dirty(project_id: int) -> None:
     """Flag every chart of the project dirty and queue one evaluation pass after commit."""
     Chart.objects.filter(project_id=project_id, dirty=False).update(dirty=True)
-    transaction.on_commit(lambda: queue_project_evaluation(project_id))
+    transaction.on_commit(lambda: queue_project_evaluation(project_id), robust=True)
 
 
 def _matches(value, wanted) -> bool:
     return value in wanted if isinstance(wanted, list) else value == wanted
 
 
-def chart_may_see(filter_: dict, model: str, environment: str, source: str) -> bool:
+def chart_may_see(filter_: dict, model: str, environment: str, source: str, probe_ids=None) -> bool:
     """Whether a chart with `filter_` may chart events of this series. Fields the series does
     not carry (probe, provider, tags) count as a possible match: dirty is only a hint."""
     if "model" in filter_ and not _matches(model, filter_["model"]):
@@ -37,38 +40,89 @@ def chart_may_see(filter_: dict, model: str, environment: str, source: str) -> b
         return False
     if "source" in filter_ and not _matches(source, filter_["source"]):
         return False
-    return not ("probe_id" in filter_ and source != "probe")
+    if "probe_id" in filter_:
+        if source != "probe":
+            return False
+        return probe_ids is None or filter_["probe_id"] in probe_ids
+    return True
 
 
-def mark_series_dirty(project_id: int, series) -> None:
+def mark_series_dirty(project_id: int, series, probe_ids=None) -> None:
     """Flag dirty only the charts that may see the new events, then queue an evaluation."""
     if not series:
         return mark_project_dirty(project_id)
     ids = [
         chart_id
-        for chart_id, filter_ in Chart.objects.filter(project_id=project_id).values_list(
-            "id", "filter"
-        )
-        if any(chart_may_see(filter_ or {}, m, e, s) for m, e, s, *_ in series)
+        for chart_id, filter_ in _chart_filters(project_id)
+        if any(chart_may_see(filter_ or {}, m, e, s, probe_ids) for m, e, s, *_ in series)
     ]
     if ids:
         Chart.objects.filter(pk__in=ids, dirty=False).update(dirty=True)
-        transaction.on_commit(lambda: queue_project_evaluation(project_id))
+        # robust: a broker hiccup must not turn an accepted ingest into an error; the sweep
+        # evaluates the dirty charts anyway.
+        transaction.on_commit(lambda: queue_project_evaluation(project_id), robust=True)
     return None
 
 
+# (project id) -> (expires at, [(chart id, filter)]): the ingest path asks for every batch.
+_filters_memo: dict[int, tuple[float, list]] = {}
+FILTERS_MEMO_SECONDS = 5.0
+
+
+def _chart_filters(project_id: int) -> list:
+    """The project's chart filters, remembered a few seconds. Charts saved in this process
+    drop the memo; a chart created elsewhere starts dirty, so the sweep evaluates it."""
+    now = time.monotonic()
+    memo = _filters_memo.get(project_id)
+    if memo is None or memo[0] < now:
+        rows = list(Chart.objects.filter(project_id=project_id).values_list("id", "filter"))
+        memo = _filters_memo[project_id] = (now + FILTERS_MEMO_SECONDS, rows)
+    return memo[1]
+
+
+def forget_chart_filters(project_id: int | None = None) -> None:
+    """Drop the memo (of one project): called when a chart of it is saved in this process."""
+    if project_id is None:
+        _filters_memo.clear()
+    else:
+        _filters_memo.pop(project_id, None)
+
+
+def _queued_key(project_id: int) -> str:
+    return f"spc:queued:{project_id}"
+
+
+def _again_key(project_id: int) -> str:
+    return f"spc:again:{project_id}"
+
+
 def queue_project_evaluation(project_id: int) -> None:
+    """Queue one evaluation of the project, coalescing bursts without losing the last event.
+
+    Embedded (eager tasks): evaluate now. Otherwise at most one task is queued or running per
+    project (`cache.add` is atomic); an event arriving meanwhile leaves a note, and the task
+    queues itself once more when it ends. The task starts after the settle window, so the
+    events that asked for it are visible to it.
+    """
     from spc.series import settle_seconds
     from spc.tasks import evaluate_project
 
-    # cache.add is atomic: only the first caller in the window queues a task. It runs once
-    # the settle window has passed, so the events that asked for it are visible to it.
-    if cache.add(f"spc:queued:{project_id}", 1, timeout=DEBOUNCE_SECONDS):
-        settle = settle_seconds()
-        if settle:
-            evaluate_project.apply_async((project_id,), countdown=settle + 0.1)
-        else:
-            evaluate_project.delay(project_id)
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        evaluate_project.delay(project_id)
+        return
+    if cache.add(_queued_key(project_id), 1, timeout=QUEUED_TIMEOUT_SECONDS):
+        evaluate_project.apply_async((project_id,), countdown=settle_seconds() + 0.1)
+    else:
+        cache.set(_again_key(project_id), 1, timeout=QUEUED_TIMEOUT_SECONDS)
+
+
+def evaluation_finished(project_id: int) -> None:
+    """Free the project's slot; if events asked for an evaluation meanwhile (or just before
+    this one started, too recent for its settle window), queue one more."""
+    cache.delete(_queued_key(project_id))
+    if cache.get(_again_key(project_id)):
+        cache.delete(_again_key(project_id))
+        queue_project_evaluation(project_id)
 
 
 def dirty_chart_ids(limit: int = 1000) -> Iterable[int]:

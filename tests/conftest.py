@@ -41,10 +41,13 @@ def make_user(email: str, password: str = "correct-horse-battery"):
 def _fresh_process_memos():
     """Process-wide memos must not outlive the test database they describe."""
     from spc.autocreate import forget_known_series
+    from spc.triggers import forget_chart_filters
 
     forget_known_series()
+    forget_chart_filters()
     yield
     forget_known_series()
+    forget_chart_filters()
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from monitoring.rollups import (
     MEASURES,
     ROLLUP_TABLE,
     SERIES_KEY,
+    SHARD_SQL,
     USAGE_TABLE,
     add_usage,
     aggregate_rows,
@@ -168,13 +169,13 @@ WITH {values_cte}inserted AS (
 ), fresh AS (
     SELECT s.* FROM {source} s JOIN inserted i ON i.event_id = s.event_id
 ), rollups AS (
-    INSERT INTO {ROLLUP_TABLE} ({key}, {", ".join(MEASURES)})
-    SELECT {key}, {rollup_select} FROM fresh
+    INSERT INTO {ROLLUP_TABLE} ({key}, shard, {", ".join(MEASURES)})
+    SELECT {key}, {SHARD_SQL}, {rollup_select} FROM fresh
     GROUP BY {key} ORDER BY {key}
     ON CONFLICT ({CONFLICT_KEY}) DO UPDATE SET {rollup_update_clause("postgresql")}
 ), buckets AS (
-    INSERT INTO {BUCKET_TABLE} ({key}, metric, bucket, count)
-    SELECT {key}, metric, bucket, count(*) FROM (
+    INSERT INTO {BUCKET_TABLE} ({key}, shard, metric, bucket, count)
+    SELECT {key}, {SHARD_SQL}, metric, bucket, count(*) FROM (
         SELECT {key}, 'l' AS metric, latency_bucket AS bucket FROM fresh
         UNION ALL
         SELECT {key}, 't', ttft_bucket FROM fresh WHERE ttft_bucket IS NOT NULL
@@ -183,10 +184,11 @@ WITH {values_cte}inserted AS (
     ON CONFLICT ({CONFLICT_KEY}, metric, bucket)
     DO UPDATE SET count = {BUCKET_TABLE}.count + excluded.count
 ), usage AS (
-    INSERT INTO {USAGE_TABLE} (organization_id, month, events)
-    SELECT organization_id, date_trunc('month', timestamp AT TIME ZONE 'UTC')::date, count(*)
+    INSERT INTO {USAGE_TABLE} (organization_id, month, shard, events)
+    SELECT organization_id, date_trunc('month', timestamp AT TIME ZONE 'UTC')::date,
+        {SHARD_SQL}, count(*)
     FROM fresh GROUP BY 1, 2 ORDER BY 1, 2
-    ON CONFLICT (organization_id, month)
+    ON CONFLICT (organization_id, month, shard)
     DO UPDATE SET events = {USAGE_TABLE}.events + excluded.events
 )
 SELECT model, environment, source, bool_or(ttft_ms IS NOT NULL), count(*)

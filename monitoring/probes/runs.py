@@ -21,8 +21,8 @@ from django.db import close_old_connections, connection, connections, transactio
 from django.utils import timezone
 
 from monitoring.models import Event
-from monitoring.pricing.book import PriceLookup
-from monitoring.pricing.matching import cost_of
+from monitoring.pricing import cost_usd
+from monitoring.signals import events_recorded
 
 from .models import Probe
 from .scheduling import LOOKAHEAD, Claim, claim_due_probes, release
@@ -148,11 +148,16 @@ def record_event(
     if measurement.error_message:
         tags["error"] = measurement.error_message[:256]
     ok = measurement.ok
-    # Creating the Event through the ORM is what monitoring expects of probes: its post_save
-    # receiver adds the event to the rollups and usage and sends `events_recorded`, which
-    # marks the probe's SPC charts dirty (monitoring/rollups.py).
+    # Created through the ORM: monitoring's post_save receiver adds the event to the rollups
+    # and the usage (monitoring/rollups.py); the SPC signal is ours to send.
     with transaction.atomic():
-        return _create_event(probe, measurement, started, tags, ok)
+        event = _create_event(probe, measurement, started, tags, ok)
+        # SPC marks the probe's charts dirty and queues their evaluation after the commit.
+        series = {(probe.model, event.environment, event.source, event.ttft_ms is not None)}
+        events_recorded.send(
+            sender=Event, project=probe.project, series=series, probe_ids={probe.pk}
+        )
+    return event
 
 
 def _create_event(
@@ -195,12 +200,14 @@ def _create_event(
 def cost_for(probe: Probe, measurement: ProbeMeasurement, on: datetime) -> Decimal | None:
     """Cost from the price table (public prices and the organization's own); None, not 0,
     when the model has no price or the provider reported no usage."""
-    if measurement.input_tokens is None and measurement.output_tokens is None:
-        return None
-    price = PriceLookup(probe.organization_id).find(probe.provider, probe.model, on.date())
-    if price is None:
-        return None
-    return cost_of(price, measurement.input_tokens, measurement.output_tokens)
+    return cost_usd(
+        organization=probe.organization,
+        provider=probe.provider,
+        model=probe.model,
+        input_tokens=measurement.input_tokens,
+        output_tokens=measurement.output_tokens,
+        on=on.date(),
+    )
 
 
 # -- dispatch --------------------------------------------------------------------------------

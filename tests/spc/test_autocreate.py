@@ -38,10 +38,10 @@ def test_series_charts_are_created_once_even_across_processes(project):
 
 
 def test_the_signal_creates_charts_and_queues_one_evaluation_after_commit(
-    project, django_capture_on_commit_callbacks, monkeypatch
+    project, django_capture_on_commit_callbacks, monkeypatch, settings
 ):
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # the broker path; the task itself is stubbed
     queued = []
-    monkeypatch.setattr("spc.tasks.evaluate_project.delay", queued.append)
     monkeypatch.setattr(
         "spc.tasks.evaluate_project.apply_async", lambda args, **kw: queued.append(args[0])
     )
@@ -55,7 +55,18 @@ def test_the_signal_creates_charts_and_queues_one_evaluation_after_commit(
         )
         assert queued == []  # nothing before the commit
     assert Chart.objects.filter(project=project, dirty=True).count() == 3
-    assert queued == [project.pk]  # debounced: one evaluation for the burst
+    assert queued == [project.pk]  # one evaluation for the burst...
+
+    from spc.triggers import evaluation_finished
+
+    with django_capture_on_commit_callbacks(execute=True):
+        events_recorded.send(
+            sender=None, project=project, series={("gpt-4o", "staging", "api", False)}
+        )
+    assert queued == [project.pk]  # ...an event during it waits for it to end...
+    evaluation_finished(project.pk)
+    assert queued == [project.pk, project.pk]  # ...and is then evaluated, not dropped
+    evaluation_finished(project.pk)
 
 
 def test_probe_series_are_not_charted_as_api_traffic(project):
@@ -98,3 +109,16 @@ def test_only_charts_that_may_see_the_series_are_marked_dirty(project):
     dirty = set(Chart.objects.filter(dirty=True).values_list("id", flat=True))
     assert dirty == {c.pk for c in claude}
     assert not dirty & {c.pk for c in gpt}
+
+
+def test_a_probe_event_marks_only_that_probes_charts(project):
+    from spc.triggers import mark_series_dirty
+    from tests.monitoring.probes.factories import make_probe
+
+    first, second = make_probe(project), make_probe(project)
+    Chart.objects.update(dirty=False)
+    mark_series_dirty(project.pk, {("test-model", "production", "probe", True)}, {second.pk})
+    dirty = Chart.objects.filter(dirty=True)
+    assert dirty.count() == 4
+    assert {c.filter["probe_id"] for c in dirty} == {second.pk}
+    assert first.pk != second.pk
