@@ -141,7 +141,7 @@ def start_services(env: dict[str, str], port: int, workers: int, concurrency: in
     return web, worker_procs, beat
 
 
-def wait_for_http(port: int, timeout_s: float = 30.0) -> None:
+def wait_for_http(port: int, timeout_s: float = 90.0) -> None:
     import httpx
 
     deadline = time.monotonic() + timeout_s

@@ -71,6 +71,7 @@ COLUMNS = [
     "span_id",
     "tags",
     "prompt_hash",
+    "cost_from_client",
 ]
 
 
@@ -80,7 +81,7 @@ def copy_events(project: Project, rows) -> None:
     for model, t, received, latency in rows:
         buf.write(
             f"{project.organization_id}\t{project.pk}\t{uuid.uuid4()}\t{t.isoformat()}\t"
-            f"{received.isoformat()}\tapi\t\t{model}\tchat\tproduction\t{latency}\tok\t\t\t\t{{}}\t\n"
+            f"{received.isoformat()}\tapi\t\t{model}\tchat\tproduction\t{latency}\tok\t\t\t\t{{}}\t\tf\n"
         )
     buf.seek(0)
     with (

@@ -58,6 +58,12 @@ def evaluate_chart(chart_id: int, now: datetime | None = None) -> Evaluation | N
             return None
         result = Evaluation(chart=chart, new_points=collect_points(chart, now))
         limits = chart.current_limits()
+        if not result.new_points and limits is not None:
+            # Nothing new (yet: events may still be settling): only the dirty flag can change.
+            chart.dirty = has_pending_events(chart)
+            chart.evaluated_at = now
+            chart.save(update_fields=["cursor_bucket", "dirty", "evaluated_at"])
+            return result
         if limits is None:
             limits = result.new_limits = compute_baseline_limits(chart, now)
         elif chart.limits_mode == Chart.LimitsMode.ROLLING and result.new_points:

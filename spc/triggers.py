@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
@@ -107,8 +106,8 @@ def queue_project_evaluation(project_id: int) -> None:
     from spc.series import settle_seconds
     from spc.tasks import evaluate_project
 
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        evaluate_project.delay(project_id)
+    if evaluate_project.app.conf.task_always_eager:
+        evaluate_project(project_id)
         return
     if cache.add(_queued_key(project_id), 1, timeout=QUEUED_TIMEOUT_SECONDS):
         evaluate_project.apply_async((project_id,), countdown=settle_seconds() + 0.1)

@@ -17,10 +17,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import close_old_connections, connections, transaction
+from django.db import close_old_connections, connection, connections, transaction
 from django.utils import timezone
 
 from monitoring.models import Event
+from monitoring.pricing import cost_usd
 from monitoring.signals import events_recorded
 
 from .models import Probe
@@ -83,12 +84,22 @@ def in_db(function, *args):
     """Call `function(*args)` on a database thread (or inline) and return its result."""
     threads = settings.LLMSCOPE_PROBE_DB_THREADS
     if threads <= 0:
-        return function(*args)
+        try:
+            return function(*args)
+        finally:
+            _lend_back_pooled_connection()
     global _db_pool
     with _db_lock:
         if _db_pool is None:
             _db_pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="probe-db")
     return _db_pool.submit(_on_db_thread, function, *args).result()
+
+
+def _lend_back_pooled_connection() -> None:
+    """With a connection pool (PostgreSQL), give the connection back between the steps of a
+    run, so that a thread waiting on the network does not hold one the pool could lend."""
+    if connection.settings_dict.get("OPTIONS", {}).get("pool") and not connection.in_atomic_block:
+        connection.close()
 
 
 def stop_db_threads() -> None:
@@ -137,6 +148,8 @@ def record_event(
     if measurement.error_message:
         tags["error"] = measurement.error_message[:256]
     ok = measurement.ok
+    # Created through the ORM: monitoring's post_save receiver adds the event to the rollups
+    # and the usage (monitoring/rollups.py); the SPC signal is ours to send.
     with transaction.atomic():
         event = _create_event(probe, measurement, started, tags, ok)
         # SPC marks the probe's charts dirty and queues their evaluation after the commit.
@@ -175,7 +188,7 @@ def _create_event(
             if ok
             else None
         ),
-        cost_usd=cost_for(probe, measurement),
+        cost_usd=cost_for(probe, measurement, started),
         status=Event.Status.OK if ok else Event.Status.ERROR,
         error_type=measurement.error_type,
         http_status=measurement.http_status,
@@ -184,27 +197,17 @@ def _create_event(
     )
 
 
-def cost_for(probe: Probe, measurement: ProbeMeasurement) -> Decimal | None:
-    """Cost from the price table; None (not 0) when unknown. See monitoring/pricing.py."""
-    try:
-        from monitoring.pricing import cost_usd
-    except ImportError:
-        return None  # the price table has not landed yet: cost stays unknown
-    if measurement.input_tokens is None and measurement.output_tokens is None:
-        return None
-    try:
-        return cost_usd(
-            organization=probe.organization,
-            provider=probe.provider,
-            model=probe.model,
-            input_tokens=measurement.input_tokens or 0,
-            output_tokens=measurement.output_tokens or 0,
-        )
-    except TypeError:
-        # The price table's signature is not the one this was written against: an unknown
-        # cost must never cost us the measurement itself.
-        logger.warning("monitoring.pricing.cost_usd has an unexpected signature")
-        return None
+def cost_for(probe: Probe, measurement: ProbeMeasurement, on: datetime) -> Decimal | None:
+    """Cost from the price table (public prices and the organization's own); None, not 0,
+    when the model has no price or the provider reported no usage."""
+    return cost_usd(
+        organization=probe.organization,
+        provider=probe.provider,
+        model=probe.model,
+        input_tokens=measurement.input_tokens,
+        output_tokens=measurement.output_tokens,
+        on=on.date(),
+    )
 
 
 # -- dispatch --------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import anthropic
 
 from .base import CallOutcome, ProbeCall, Stopwatch, Transport
-from .http import sdk_http_client
+from .http import FRESH_CONNECTION, sdk_http_client
 from .sdk_errors import classify_sdk_error
 
 
@@ -24,6 +24,7 @@ class AnthropicMessagesTransport(Transport):
             http_client=sdk_http_client(),
             timeout=call.timeout_s,
             max_retries=0,  # one attempt per probe run, see OpenAIChatTransport
+            default_headers=FRESH_CONNECTION,
             # Probes are not traced by the SDK: each would be a span nobody asked for.
             open_telemetry=False,
         )

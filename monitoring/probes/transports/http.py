@@ -5,6 +5,12 @@ calls per second that would dominate the worker, so each process keeps one pool 
 and the per-call SDK objects borrow it. Pools are keyed by PID because Celery's prefork pool
 forks after import, and a pool inherited across fork would share sockets between children.
 Redirects are never followed: a redirect to an internal address would bypass the SSRF guard.
+
+Every probe request says `Connection: close` (FRESH_CONNECTION): each run then measures the
+same thing — connect, TLS, request, answer — instead of a mix of warm and cold connections
+that would make the charted TTFT bimodal depending on what the pool happened to hold, and no
+request ever picks up a pooled connection the server is closing at that instant (a
+keep-alive race that shows up as spurious connection errors under load).
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import threading
 
 import httpx
 import httpx2
+
+FRESH_CONNECTION = {"Connection": "close"}
 
 _lock = threading.Lock()
 _httpx2_clients: dict[int, httpx2.Client] = {}

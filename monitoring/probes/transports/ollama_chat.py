@@ -51,7 +51,9 @@ class OllamaChatTransport(Transport):
             "stream": call.stream,
             "options": {"num_predict": call.max_tokens, "temperature": call.temperature},
         }
-        headers = {"Authorization": f"Bearer {call.api_key}"} if call.api_key else {}
+        headers = {"Connection": "close"}  # a fresh connection per run, see http.py
+        if call.api_key:
+            headers["Authorization"] = f"Bearer {call.api_key}"
         url = call.base_url.rstrip("/") + "/api/chat"
         watch.start()
         with plain_http_client().stream(
@@ -101,8 +103,9 @@ class OllamaChatTransport(Transport):
     def _classify(self, exc: Exception) -> tuple[str, str, int | None]:
         if isinstance(exc, httpx.TimeoutException):
             return ErrorType.TIMEOUT, "request timed out", None
-        if isinstance(exc, httpx.RemoteProtocolError | httpx.DecodingError):
+        if isinstance(exc, httpx.DecodingError):
             return ErrorType.BAD_RESPONSE, f"broken response: {exc}", None
+        # A server hanging up mid-answer (RemoteProtocolError) is a connection failure.
         if isinstance(exc, httpx.TransportError):
             return ErrorType.CONNECTION_ERROR, f"connection failed: {exc}", None
         return ErrorType.BAD_RESPONSE, f"unexpected response: {type(exc).__name__}: {exc}", None

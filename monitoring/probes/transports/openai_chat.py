@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import openai
 
 from .base import CallOutcome, ErrorType, ProbeCall, ProbeError, Stopwatch, Transport
-from .http import sdk_http_client
+from .http import FRESH_CONNECTION, sdk_http_client
 from .sdk_errors import classify_sdk_error
 
 
@@ -35,6 +35,7 @@ class OpenAIChatTransport(Transport):
             timeout=call.timeout_s,
             # A probe measures one attempt; a retry would hide the very failure we watch for.
             max_retries=0,
+            default_headers=FRESH_CONNECTION,
         )
 
     def _perform(self, call: ProbeCall, watch: Stopwatch) -> CallOutcome:
@@ -74,8 +75,8 @@ class OpenAIChatTransport(Transport):
                     continue  # blank separators, SSE comments and event names
                 data = line[5:].strip()
                 if data == "[DONE]":
-                    # Read on to the end rather than break: a response closed unread cannot
-                    # go back to the pool, and every call would pay a new connection.
+                    # Read on to the end rather than break: the answer's last byte is what
+                    # the latency measures.
                     continue
                 chunk = _parse_chunk(data)
                 choices = chunk.get("choices") or []

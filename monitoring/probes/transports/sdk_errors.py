@@ -27,12 +27,12 @@ def classify_sdk_error(exc: Exception, sdk: ModuleType) -> tuple[str, str, int |
         cause = exc.__cause__ or exc.__context__
         if isinstance(cause, httpx2.TimeoutException):
             return ErrorType.TIMEOUT, "request timed out", None
-        if isinstance(cause, httpx2.RemoteProtocolError):
-            return ErrorType.BAD_RESPONSE, f"broken response: {cause}", None
         detail = str(cause) if cause else str(exc)
         return ErrorType.CONNECTION_ERROR, f"connection failed: {detail}", None
-    if isinstance(exc, httpx2.RemoteProtocolError | httpx2.DecodingError):
+    if isinstance(exc, httpx2.DecodingError):
         return ErrorType.BAD_RESPONSE, f"broken response: {exc}", None
+    # RemoteProtocolError lands here too: the server hung up mid-answer ("Server disconnected
+    # without sending a response", a truncated body), a connection failure, not bad content.
     if isinstance(exc, httpx2.TransportError):
         return ErrorType.CONNECTION_ERROR, f"connection failed: {exc}", None
     if isinstance(exc, sdk.APIResponseValidationError | json.JSONDecodeError):

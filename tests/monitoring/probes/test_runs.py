@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -165,3 +166,28 @@ def test_a_run_marks_the_probes_spc_charts_dirty(project, django_capture_on_comm
             run_claim(claimed(probe))
 
     assert charts.filter(dirty=True).count() == 4
+
+
+@pytest.mark.django_db
+def test_a_priced_model_gets_its_cost_from_the_price_table(project):
+    # gpt-4o-mini is in the seeded public price table: $0.15 in, $0.60 out per million.
+    with running_fake_llm(Behaviour(input_tokens=1000)) as server:
+        probe = make_probe(
+            project, provider="openai", model="gpt-4o-mini", base_url=server.url + "/v1"
+        )
+        event = run_claim(claimed(probe))
+
+    assert event.status == "ok"
+    assert (event.input_tokens, event.output_tokens) == (1000, 4)
+    assert event.cost_usd == Decimal("0.0001524")  # 1000 x 0.15e-6 + 4 x 0.60e-6
+
+
+@pytest.mark.django_db
+def test_probe_events_count_in_the_rollups(project):
+    from monitoring.models import EventRollup
+
+    with running_fake_llm() as server:
+        probe = make_probe(project, base_url=server.url + "/v1")
+        run_claim(claimed(probe))
+
+    assert EventRollup.objects.filter(project_id=project.pk).exists()

@@ -235,3 +235,14 @@ def test_every_provider_kind_has_a_transport():
         assert transport_for(kind).kind == kind
     with pytest.raises(KeyError):
         transport_for("gopher")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_run_asks_for_a_fresh_connection(kind):
+    # Warm and cold connections mixed would make the charted TTFT bimodal.
+    with running_fake_llm() as server:
+        measure(kind, server.url)
+        measure(kind, server.url)
+        sent = server.received
+
+    assert [r.headers.get("connection") for r in sent] == ["close", "close"]
