@@ -65,7 +65,7 @@ def mark_series_dirty(project_id: int, series, probe_ids=None) -> None:
 
 # (project id) -> (expires at, [(chart id, filter)]): the ingest path asks for every batch.
 _filters_memo: dict[int, tuple[float, list]] = {}
-FILTERS_MEMO_SECONDS = 5.0
+FILTERS_MEMO_SECONDS = 2.0
 
 
 def _chart_filters(project_id: int) -> list:
