@@ -66,7 +66,8 @@ def test_a_bucket_is_charted_only_once_it_has_closed(project):
         subgroup_seconds=60,
         baseline_size=25,
     )
-    add_events(project, [100, 110], start=timezone.now() - timedelta(seconds=1))
+    # Two calls in the bucket now open (away from its edges, whatever the clock says).
+    add_events(project, [100, 110], start=minute_start(0) + timedelta(seconds=20))
     evaluate_chart(chart.pk)
     assert chart.points.count() == 0
     chart.refresh_from_db()
@@ -154,9 +155,9 @@ def test_late_events_for_a_charted_bucket_are_not_added_twice(project):
         baseline_size=25,
     )
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    add_events(project, [100, 120], start=timezone.now() - timedelta(minutes=5))
+    add_events(project, [100, 120], start=minute_start(5) + timedelta(seconds=10))
     evaluate_chart(chart.pk)
-    add_events(project, [500], start=timezone.now() - timedelta(minutes=5))
+    add_events(project, [500], start=minute_start(5) + timedelta(seconds=30))
     evaluate_chart(chart.pk)
     assert list(chart.points.values_list("n", flat=True)) == [2]
     assert start.year == 2026
