@@ -8,6 +8,8 @@ HOST ?= 127.0.0.1
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+# Where the server is reached: the demo probe calls the built-in demo LLM through it.
+export LLMSCOPE_PUBLIC_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test setup lint format migrate clean
 
