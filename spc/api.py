@@ -21,18 +21,13 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from spc.evaluation import refresh_status
+from monitoring import analytics
 from spc.models import Chart, Violation
 from spc.serializers import chart_limits_payload, chart_summary, iso, violation_payload
 from tenants.api import ProjectAPIView, SessionProjectAPIView
 
-WINDOWS = {
-    "1h": timedelta(hours=1),
-    "6h": timedelta(hours=6),
-    "24h": timedelta(hours=24),
-    "7d": timedelta(days=7),
-    "30d": timedelta(days=30),
-}
+# The same windows as the metrics endpoints (monitoring.analytics, in minutes).
+WINDOWS = {key: timedelta(minutes=minutes) for key, minutes in analytics.WINDOWS.items()}
 MAX_POINTS = 5000
 PAGE_SIZE = 100
 
@@ -199,7 +194,6 @@ class _Acknowledge:
         user = request.user if request.user.is_authenticated else None
         violation.acknowledge(user=user, note=note)
         violation.refresh_from_db()
-        refresh_status(violation.chart)
         return Response(violation_payload(violation))
 
 

@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
-from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
+from monitoring.models import HostSample
 from spc import engine
 from spc.metrics import ChartType, Metric
 from spc.models import Chart, ChartPoint, ControlLimits, Violation
 from spc.rules_text import SMOOTHING_SIGNAL, WESTERN_ELECTRIC_OFFSET
-from spc.series import collect_points, has_pending_events, to_display
+from spc.series import collect_points, events_for_chart, has_pending_events, to_display
 
 logger = logging.getLogger(__name__)
 
@@ -148,19 +148,14 @@ def _xbar_phase_one(means: np.ndarray, spreads: np.ndarray, sizes: np.ndarray):
     return lim.center, lim.sigma, lim.ucl, lim.lcl, typical
 
 
-def compute_baseline_limits(chart: Chart, now: datetime) -> ControlLimits | None:
-    points = _baseline_points(chart)
-    if len(points) < chart.baseline_size:
-        return None
+def _new_limits(chart: Chart, points, now: datetime, rolling: bool = False):
+    """Phase I on `points`, stored as the chart's new limits; None when no limits can come of
+    them (a baseline without variation: the chart keeps collecting)."""
     try:
         center, sigma, ucl, lcl, typical_n = _limits_from_points(chart, points)
     except ValueError as exc:
-        # A baseline without variation (a constant metric) cannot give limits: keep
-        # collecting; the chart says so by staying in "baseline".
-        logger.info("chart %s: no limits from the baseline yet (%s)", chart.pk, exc)
+        logger.info("chart %s: no limits from these points yet (%s)", chart.pk, exc)
         return None
-    # Baseline points are the phase I sample: the rules judge only the points after it.
-    chart.evaluated_point_id = max(chart.evaluated_point_id, points[-1].pk)
     return ControlLimits.objects.create(
         chart=chart,
         center=center,
@@ -169,9 +164,21 @@ def compute_baseline_limits(chart: Chart, now: datetime) -> ControlLimits | None
         lcl=lcl,
         typical_n=typical_n,
         baseline_n=len(points),
+        rolling=rolling,
         computed_at=now,
         valid_from=points[-1].t,
     )
+
+
+def compute_baseline_limits(chart: Chart, now: datetime) -> ControlLimits | None:
+    points = _baseline_points(chart)
+    if len(points) < chart.baseline_size:
+        return None
+    limits = _new_limits(chart, points, now)
+    if limits is not None:
+        # Baseline points are the phase I sample: the rules judge only the points after it.
+        chart.evaluated_point_id = max(chart.evaluated_point_id, points[-1].pk)
+    return limits
 
 
 def compute_rolling_limits(chart: Chart, current: ControlLimits, now: datetime):
@@ -183,24 +190,12 @@ def compute_rolling_limits(chart: Chart, current: ControlLimits, now: datetime):
     )[::-1]
     if len(window) < 2:
         return current
-    try:
-        center, sigma, ucl, lcl, typical_n = _limits_from_points(chart, window)
-    except ValueError:
+    limits = _new_limits(chart, window, now, rolling=True)
+    if limits is None:
         return current
     current.valid_to = now
     current.save(update_fields=["valid_to"])
-    return ControlLimits.objects.create(
-        chart=chart,
-        center=center,
-        sigma=sigma,
-        ucl=ucl,
-        lcl=lcl,
-        typical_n=typical_n,
-        baseline_n=len(window),
-        rolling=True,
-        computed_at=now,
-        valid_from=window[-1].t,
-    )
+    return limits
 
 
 # --- Rules -------------------------------------------------------------------------------
@@ -225,10 +220,6 @@ def point_sigma(chart: Chart, limits: ControlLimits, sizes: np.ndarray) -> np.nd
 
 
 def _project_sends_telemetry(project_id: int) -> bool:
-    try:
-        HostSample = apps.get_model("monitoring", "HostSample")
-    except LookupError:
-        return False
     return HostSample.objects.filter(project_id=project_id).exists()
 
 
@@ -349,8 +340,6 @@ def _violation(chart, limits, window, index, rule, with_telemetry: bool) -> Viol
 def related_event_ids(chart: Chart, point: ChartPoint) -> list[int]:
     if chart.is_per_event:
         return [point.key]
-    from spc.series import events_for_chart
-
     end = point.t + timedelta(seconds=chart.subgroup_seconds)
     qs = events_for_chart(chart).filter(timestamp__gte=point.t, timestamp__lt=end)
     if chart.metric == Metric.ERROR_RATE:
@@ -360,10 +349,6 @@ def related_event_ids(chart: Chart, point: ChartPoint) -> list[int]:
 
 def nearest_host_sample(project_id: int, t: datetime) -> dict | None:
     """The host telemetry sample nearest to `t` within 60 s, if the project sends any."""
-    try:
-        HostSample = apps.get_model("monitoring", "HostSample")
-    except LookupError:
-        return None
     window = HostSample.objects.filter(
         project_id=project_id,
         timestamp__gte=t - TELEMETRY_WINDOW,

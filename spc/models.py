@@ -263,6 +263,7 @@ class Violation(models.Model):
         )
         if changed:
             self.refresh_from_db()
+        self._refresh_chart_status()
         return bool(changed)
 
     def resolve(self, user=None, note: str = "") -> bool:
@@ -280,7 +281,22 @@ class Violation(models.Model):
         )
         if changed:
             self.refresh_from_db()
+        self._refresh_chart_status()
         return bool(changed)
+
+    ACTIONS = ("acknowledge", "resolve")
+
+    def act(self, action: str, user=None, note: str = "") -> bool:
+        """Apply an action named on a page ("acknowledge" or "resolve"); ValueError otherwise."""
+        if action not in self.ACTIONS:
+            raise ValueError(f"unknown violation action {action!r}")
+        return getattr(self, action)(user, note)
+
+    def _refresh_chart_status(self) -> None:
+        # Acknowledging or resolving can bring the chart back in control.
+        from spc.evaluation import refresh_status
+
+        refresh_status(self.chart)
 
 
 STRUCTURAL_FIELDS = ("metric", "chart_type", "transform", "filter", "subgroup_seconds")

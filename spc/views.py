@@ -8,7 +8,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
-from spc.evaluation import refresh_status
 from spc.forms import RUN_LENGTH_RULES, ChartForm
 from spc.models import STRUCTURAL_FIELDS, Chart, Violation, rebuild_chart
 from spc.rules_text import rule_explanation
@@ -132,17 +131,14 @@ def violation_detail(request: HttpRequest, organization, project, violation_id: 
 def violation_action(request: HttpRequest, organization, project, violation_id: int, action: str):
     violation = get_object_or_404(Violation.objects.for_project(project), pk=violation_id)
     note = request.POST.get("note", "").strip()[:2000]
-    if action == "acknowledge":
-        changed = violation.acknowledge(request.user, note)
-    elif action == "resolve":
-        changed = violation.resolve(request.user, note)
-    else:
+    try:
+        changed = violation.act(action, request.user, note)
+    except ValueError:
         return render(request, "404.html", status=404)
     if not changed:
         messages.info(
             request, f"This violation was already {violation.get_status_display().lower()}."
         )
-    refresh_status(violation.chart)
     return redirect(
         "violation-detail",
         org_slug=organization.slug,

@@ -26,7 +26,6 @@ from monitoring.dashboard.export import csv_chunks, csv_chunks_async
 from monitoring.dashboard.params import SOURCES, WINDOW_LABELS, parse_query
 from monitoring.dashboard.wizard import PATHS, snippets
 from monitoring.models import Event, EventRollup
-from spc.evaluation import refresh_status
 from spc.models import Chart, Violation
 from spc.rules_text import NELSON_RULE_NAMES, rule_explanation
 from tenants import audit
@@ -228,13 +227,10 @@ def violation_action(request: HttpRequest, organization, project, violation_id: 
     """Acknowledge or resolve with a note; answers the refreshed modal content."""
     violation = _violation(project, violation_id)
     note = request.POST.get("note", "").strip()[:2000]
-    if action == "acknowledge":
-        changed = violation.acknowledge(request.user, note)
-    elif action == "resolve":
-        changed = violation.resolve(request.user, note)
-    else:
+    try:
+        changed = violation.act(action, request.user, note)
+    except ValueError:
         return render(request, "404.html", status=404)
-    refresh_status(violation.chart)
     if not _fragment_wanted(request):
         return redirect(
             "dashboard-violation",
