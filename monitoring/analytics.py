@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
 
+from monitoring import measures
 from monitoring.histogram import percentiles
 from monitoring.models import Event, EventRollup, EventRollupBucket
 from tenants.models import Project
@@ -36,20 +37,6 @@ PERCENTILE_METRICS = {
 }
 METRICS = (*sorted(COUNT_METRICS), *PERCENTILE_METRICS, "output_tokens_per_s")
 E10 = Decimal(10) ** 10
-_SUMS = (
-    "count",
-    "errors",
-    "latency_sum",
-    "ttft_count",
-    "ttft_sum",
-    "input_tokens",
-    "output_tokens",
-    "cost_usd_e10",
-    "priced_count",
-    "unpriced_count",
-    "tps_count",
-    "tps_sum",
-)
 
 
 def minute_of(moment: datetime) -> int:
@@ -94,8 +81,8 @@ def _stats(sums: dict[str, Any], latency: dict[int, int], ttft: dict[int, int]) 
             "p99": _round(ttft_p[0.99]),
             "mean": _round(sums["ttft_sum"] / sums["ttft_count"]) if sums["ttft_count"] else None,
         },
-        "input_tokens": sums["input_tokens"] or 0,
-        "output_tokens": sums["output_tokens"] or 0,
+        # input_tokens, output_tokens: the totals monitoring/measures.py declares.
+        **{name: sums[name] or 0 for name in measures.summary_totals(measures.MEASURES)},
         # Unknown, not zero, when every request of a model lacks a price.
         "cost_usd": Decimal(sums["cost_usd_e10"] or 0) / E10 if sums["priced_count"] else None,
         "priced_requests": sums["priced_count"] or 0,
@@ -122,11 +109,12 @@ def summary(
     last = minute_of(now or datetime.now(UTC))
     first = last - WINDOWS[window] + 1
     filters = {"model": model, "environment": environment, "source": source}
+    summed = measures.summed(measures.MEASURES)
     per_model = {
         row["model"]: row
         for row in _rollups(project, first, last, **filters)
         .values("model")
-        .annotate(**{name: Sum(name) for name in _SUMS})
+        .annotate(**{name: Sum(name) for name in summed})
         .order_by()
     }
     histograms: dict[tuple[str, str], dict[int, int]] = {}
@@ -138,7 +126,7 @@ def summary(
     ):
         histograms.setdefault((row["model"], row["metric"]), {})[row["bucket"]] = row["n"]
 
-    totals = {name: sum(row[name] or 0 for row in per_model.values()) for name in _SUMS}
+    totals = {name: sum(row[name] or 0 for row in per_model.values()) for name in summed}
     merged: dict[str, dict[int, int]] = {"l": {}, "t": {}}
     for (_, metric), counts in histograms.items():
         for bucket, n in counts.items():

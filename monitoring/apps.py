@@ -6,7 +6,6 @@ class MonitoringConfig(AppConfig):
     verbose_name = "Monitoring"
 
     def ready(self) -> None:
-        # Signal receivers: rollups of events saved through the ORM, price cache invalidation.
-        from monitoring import rollups  # noqa: F401
+        # Signal receivers: price cache invalidation.
         from monitoring.dashboard import receivers  # noqa: F401  (live card updates)
         from monitoring.pricing import book  # noqa: F401

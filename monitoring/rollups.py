@@ -3,9 +3,9 @@
 Every path that stores events updates the rollups before its transaction commits, with
 additive upserts (`count = count + excluded.count`), so concurrent writers never lose an
 update and a crash loses nothing that was acknowledged. PostgreSQL ingest does it inside the
-same statement that inserts the events (see monitoring/ingest/writer.py); other writers
-(SQLite ingest, events saved through the ORM by probes) aggregate in Python and call
-`upsert_rollups`.
+same statement that inserts the events (see monitoring/ingest/writer.py); the other paths
+(SQLite, COPY batches, rebuilds) aggregate in Python and call `upsert_rollups`. Probes write
+through the same batch writer. What a rollup holds is declared in monitoring/measures.py.
 """
 
 from __future__ import annotations
@@ -16,11 +16,9 @@ from datetime import UTC, date, datetime
 from operator import itemgetter
 
 from django.db import connection, transaction
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 
-from monitoring.histogram import bucket_of
-from monitoring.ingest.rows import COL, EVENT_COLUMNS
+from monitoring import measures
+from monitoring.ingest.rows import COL, EVENT_COLUMNS, derived_values, row_of
 from monitoring.models import Event, EventRollup, EventRollupBucket, OrganizationUsage
 from monitoring.pricing.book import PriceLookup
 
@@ -44,97 +42,29 @@ def current_shard() -> int:
     return connection.connection.info.backend_pid % ROLLUP_SHARDS
 
 
-# Additive measures, then the extremes.
-SUM_FIELDS = (
-    "count",
-    "errors",
-    "latency_sum",
-    "latency_sumsq",
-    "ttft_count",
-    "ttft_sum",
-    "ttft_sumsq",
-    "input_tokens",
-    "output_tokens",
-    "cached_input_tokens",
-    "cache_creation_input_tokens",
-    "reasoning_tokens",
-    "cost_usd_e10",
-    "priced_count",
-    "unpriced_count",
-    "tps_count",
-    "tps_sum",
-)
-MIN_FIELDS = ("latency_min", "ttft_min")
-MAX_FIELDS = ("latency_max", "ttft_max")
-MEASURES = SUM_FIELDS + MIN_FIELDS + MAX_FIELDS
-
-
 def rollup_update_clause(vendor: str) -> str:
     """The ON CONFLICT … DO UPDATE SET clause that merges a new aggregate into a stored one."""
-    least, greatest = ("LEAST", "GREATEST") if vendor == "postgresql" else ("MIN", "MAX")
-    t = ROLLUP_TABLE
-    parts = [f"{f} = {t}.{f} + excluded.{f}" for f in SUM_FIELDS]
-    for fn, fields in ((least, MIN_FIELDS), (greatest, MAX_FIELDS)):
-        # Written so that a NULL on either side keeps the other (SQLite's MIN(x, NULL) is NULL).
-        parts += [
-            f"{f} = {fn}(COALESCE({t}.{f}, excluded.{f}), COALESCE(excluded.{f}, {t}.{f}))"
-            for f in fields
-        ]
-    return ", ".join(parts)
+    return measures.merge_sql(measures.MEASURES, ROLLUP_TABLE, vendor)
 
 
 _KEY_OF = itemgetter(*(COL[name] for name in SERIES_KEY))
-_TOKEN_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "cached_input_tokens",
-    "cache_creation_input_tokens",
-    "reasoning_tokens",
-)
 
 
 def aggregate_rows(rows: Iterable[tuple]) -> tuple[dict, dict]:
     """Aggregate prepared rows (monitoring/ingest/rows.py layout) per series and minute.
 
-    Returns ({series key: measures dict}, {(series key, metric, bucket): count}). Rows are
-    grouped first, then each measure is one builtin pass over its column (this runs on every
-    ingested batch).
+    Returns ({series key: {measure: value}}, {(series key, metric, bucket): count}), the
+    measures as monitoring/measures.py declares them.
     """
     groups: dict[tuple, list[tuple]] = defaultdict(list)
     for row in rows:
         groups[_KEY_OF(row)].append(row)
-    latency_i, ttft_i, status_i = COL["latency_ms"], COL["ttft_ms"], COL["status"]
-    cost_i, unpriced_i, tps_i = COL["cost_e10"], COL["unpriced"], COL["output_tokens_per_s"]
+    declared = measures.MEASURES
     lbucket_i, tbucket_i = COL["latency_bucket"], COL["ttft_bucket"]
     rollups: dict[tuple, dict] = {}
     buckets: dict[tuple, int] = {}
     for key, group in groups.items():
-        latencies = [r[latency_i] for r in group]
-        ttfts = [r[ttft_i] for r in group if r[ttft_i] is not None]
-        costs = [r[cost_i] for r in group if r[cost_i] is not None]
-        rates = [r[tps_i] for r in group if r[tps_i] is not None]
-        agg = {
-            "count": len(group),
-            "errors": sum(1 for r in group if r[status_i] == "error"),
-            "latency_sum": sum(latencies),
-            "latency_sumsq": sum(x * x for x in latencies),
-            "latency_min": min(latencies),
-            "latency_max": max(latencies),
-            "ttft_count": len(ttfts),
-            "ttft_sum": sum(ttfts),
-            "ttft_sumsq": sum(x * x for x in ttfts),
-            "ttft_min": min(ttfts) if ttfts else None,
-            "ttft_max": max(ttfts) if ttfts else None,
-            "cost_usd_e10": sum(costs),
-            "priced_count": len(costs),
-            "unpriced_count": sum(1 for r in group if r[unpriced_i]),
-            "tps_count": len(rates),
-            "tps_sum": sum(rates),
-        }
-        for name in _TOKEN_FIELDS:
-            i = COL[name]
-            agg[name] = sum(r[i] or 0 for r in group)
-        rollups[key] = agg
+        rollups[key] = measures.aggregate(declared, group, COL)
         for bucket, n in Counter(r[lbucket_i] for r in group).items():
             buckets[(key, "l", bucket)] = n
         for bucket, n in Counter(r[tbucket_i] for r in group if r[tbucket_i] is not None).items():
@@ -146,7 +76,9 @@ def upsert_rollups(rollups: dict, buckets: dict) -> None:
     """Add aggregates to the stored rollups (inside the caller's transaction)."""
     if not rollups:
         return
-    columns = (*SERIES_KEY, "shard", *MEASURES)
+    declared = measures.MEASURES
+    names = measures.names(declared)
+    columns = (*SERIES_KEY, "shard", *names)
     placeholders = ", ".join(["%s"] * len(columns))
     shard = current_shard()
     # Identifiers come from model metadata; values are parameters.
@@ -162,7 +94,7 @@ def upsert_rollups(rollups: dict, buckets: dict) -> None:
     )
     # Sorted, so that concurrent writers lock rows in the same order and cannot deadlock.
     rollup_params = [
-        (*key, shard, *(agg[m] for m in MEASURES)) for key, agg in sorted(rollups.items())
+        (*key, shard, *(agg[m] for m in names)) for key, agg in sorted(rollups.items())
     ]
     bucket_params = [
         (*key, shard, metric, bucket, n) for (key, metric, bucket), n in sorted(buckets.items())
@@ -171,18 +103,23 @@ def upsert_rollups(rollups: dict, buckets: dict) -> None:
         if connection.vendor == "postgresql":
             # One statement per table, the rows passed as arrays: hundreds of single-row
             # upserts would each be parsed and planned.
-            cursor.execute(_unnest_upsert(rollup_sql, columns), _as_arrays(rollup_params, columns))
+            types = {**_KEY_TYPES, **{m.name: m.type for m in declared}}
+            cursor.execute(
+                _unnest_upsert(rollup_sql, columns, types),
+                _as_arrays(rollup_params, columns, types),
+            )
             bucket_columns = (*SERIES_KEY, "shard", "metric", "bucket", "count")
             cursor.execute(
-                _unnest_upsert(bucket_sql, bucket_columns),
-                _as_arrays(bucket_params, bucket_columns),
+                _unnest_upsert(bucket_sql, bucket_columns, _KEY_TYPES),
+                _as_arrays(bucket_params, bucket_columns, _KEY_TYPES),
             )
         else:
             cursor.executemany(rollup_sql, rollup_params)
             cursor.executemany(bucket_sql, bucket_params)
 
 
-_ARRAY_TYPES = {
+# Array types of the non-measure columns of the upserts (the measures declare theirs).
+_KEY_TYPES = {
     "organization_id": "bigint",
     "project_id": "bigint",
     "minute": "bigint",
@@ -193,31 +130,22 @@ _ARRAY_TYPES = {
     "bucket": "smallint",
     "shard": "smallint",
     "count": "bigint",
-    "latency_sum": "float8",
-    "latency_sumsq": "float8",
-    "ttft_sum": "float8",
-    "ttft_sumsq": "float8",
-    "tps_sum": "float8",
-    "latency_min": "float8",
-    "latency_max": "float8",
-    "ttft_min": "float8",
-    "ttft_max": "float8",
 }
 
 
-def _unnest_upsert(values_sql: str, columns: tuple[str, ...]) -> str:
+def _unnest_upsert(values_sql: str, columns: tuple[str, ...], types: dict[str, str]) -> str:
     """Turn `INSERT … VALUES (%s, …) ON CONFLICT …` into `INSERT … SELECT * FROM unnest(…)`
     taking one array per column, in the same row order (sorted: no deadlocks)."""
     head, tail = values_sql.split(" VALUES ", 1)
     conflict = tail[tail.index("ON CONFLICT") :]
-    arrays = ", ".join(f"%s::{_ARRAY_TYPES.get(c, 'bigint')}[]" for c in columns)
+    arrays = ", ".join(f"%s::{types[c]}[]" for c in columns)
     return f"{head} SELECT * FROM unnest({arrays}) {conflict}"  # noqa: S608
 
 
-def _as_arrays(rows: list[tuple], columns: tuple[str, ...]) -> list[list]:
+def _as_arrays(rows: list[tuple], columns: tuple[str, ...], types: dict[str, str]) -> list[list]:
     arrays = []
     for name, column in zip(columns, zip(*rows, strict=True), strict=True):
-        if _ARRAY_TYPES.get(name) == "float8":  # sums start as int 0; arrays need one type
+        if types[name] == measures.FLOAT:  # sums start as int 0; arrays need one type
             column = [None if v is None else float(v) for v in column]
         arrays.append(list(column))
     return arrays
@@ -238,31 +166,21 @@ def add_usage(organization_id: int, on: date, events: int) -> None:
 
 def event_to_row(event: Event, prices: PriceLookup) -> tuple:
     """A stored Event in the prepared-row layout, for aggregation."""
-    values = [getattr(event, name) for name in EVENT_COLUMNS]
     timestamp = event.timestamp
     cost = event.cost_usd
     unpriced = cost is None and prices.find(event.provider, event.model, timestamp.date()) is None
-    return (
-        *values,
-        int(timestamp.timestamp()) // 60,
-        bucket_of(event.latency_ms),
-        bucket_of(event.ttft_ms) if event.ttft_ms is not None else None,
-        int(cost * 10**10) if cost is not None else None,
-        unpriced,
+    return row_of(
+        {
+            **{name: getattr(event, name) for name in EVENT_COLUMNS},
+            **derived_values(
+                timestamp,
+                event.latency_ms,
+                event.ttft_ms,
+                int(cost * 10**10) if cost is not None else None,
+                unpriced,
+            ),
+        }
     )
-
-
-@receiver(post_save, sender=Event)
-def _event_saved_through_orm(sender, instance: Event, created: bool, raw: bool = False, **kw):
-    """Events created one by one through the ORM (probes) count in the rollups and the usage
-    too. Such writers send `events_recorded` themselves (monitoring.probes.runs does)."""
-    if not created or raw:
-        return
-    row = event_to_row(instance, PriceLookup(instance.organization_id))
-    rollups, buckets = aggregate_rows([row])
-    with transaction.atomic():
-        upsert_rollups(rollups, buckets)
-        add_usage(instance.organization_id, instance.timestamp.astimezone(UTC).date(), 1)
 
 
 def rebuild_rollups(project_id: int, start: datetime, end: datetime) -> int:

@@ -1,8 +1,10 @@
 """Turning validated events into database rows: cost, redaction, hashing, derived fields.
 
-A row is a plain tuple in `EVENT_COLUMNS` order followed by `EXTRA_COLUMNS` (what the rollups
-need and the event table does not keep). Tuples, not model instances, because this runs once
-per event on the ingest hot path and feeds PostgreSQL COPY directly.
+A row is a plain tuple in `ROW_COLUMNS` order: the event table's columns, then the
+`DERIVED_COLUMNS` the rollups need. Tuples, not model instances, because this runs once per
+event on the ingest hot path and feeds PostgreSQL COPY directly; every reader finds a column's
+position in `COL`, by name. The rollup measures read from these rows are declared in
+monitoring/measures.py.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from operator import itemgetter
+from typing import Any
 
 import msgspec
 
@@ -23,42 +27,23 @@ from monitoring.models import Event
 from monitoring.pricing.book import PriceLookup
 from monitoring.pricing.matching import cost_e10
 
-EVENT_COLUMNS = (
-    "organization_id",
-    "project_id",
-    "event_id",
-    "timestamp",
-    "received_at",
-    "source",
-    "probe_id",
-    "provider",
-    "model",
-    "operation",
-    "environment",
-    "latency_ms",
-    "ttft_ms",
-    "input_tokens",
-    "output_tokens",
-    "cached_input_tokens",
-    "cache_creation_input_tokens",
-    "reasoning_tokens",
-    "output_tokens_per_s",
-    "cost_usd",
-    "cost_from_client",
-    "status",
-    "error_type",
-    "http_status",
-    "trace_id",
-    "span_id",
-    "tags",
-    "prompt_hash",
-    "prompt",
-    "completion",
-)
-# minute: minutes since the epoch; *_bucket: histogram buckets; cost_e10: cost in 1e-10 USD;
-# unpriced: no client cost and no price for the model.
-EXTRA_COLUMNS = ("minute", "latency_bucket", "ttft_bucket", "cost_e10", "unpriced")
-COL = {name: i for i, name in enumerate(EVENT_COLUMNS + EXTRA_COLUMNS)}
+# The event table's columns, in the model's order (its primary key aside): COPY and INSERT
+# name them from here, so a new Event field is written without touching this list.
+EVENT_COLUMNS = tuple(f.column for f in Event._meta.concrete_fields if not f.primary_key)
+# What the rollups need and the event table does not keep, with their SQL types: minute
+# (minutes since the epoch), the histogram buckets, cost_e10 (cost in 1e-10 USD) and unpriced
+# (no client cost and no price for the model).
+DERIVED_COLUMNS = {
+    "minute": "bigint",
+    "latency_bucket": "smallint",
+    "ttft_bucket": "smallint",
+    "cost_e10": "bigint",
+    "unpriced": "boolean",
+}
+ROW_COLUMNS = EVENT_COLUMNS + tuple(DERIVED_COLUMNS)
+COL = {name: i for i, name in enumerate(ROW_COLUMNS)}
+# One row from a dict holding every column by name (a KeyError names a column left out).
+row_of = itemgetter(*ROW_COLUMNS)
 E10 = 10**10
 _E10_QUANTUM = Decimal("1e-10")
 _encode_json = msgspec.json.Encoder().encode
@@ -115,42 +100,45 @@ def build_rows(
         else:
             stored_prompt = stored_completion = None
         append(
-            (
-                organization_id,
-                project_id,
-                e.id or next(new_ids),
-                timestamp,
-                received_at,
-                source,
-                probe_id,
-                e.provider or "",
-                e.model,
-                e.operation,
-                e.environment,
-                latency,
-                ttft,
-                e.input_tokens,
-                e.output_tokens,
-                e.cached_input_tokens,
-                e.cache_creation_input_tokens,
-                e.reasoning_tokens,
-                tokens_per_second(e.output_tokens, latency, ttft),
-                cost,
-                e.cost_usd is not None,
-                e.status,
-                e.error_type or "",
-                e.http_status,
-                e.trace_id.lower() if e.trace_id else "",
-                e.span_id.lower() if e.span_id else "",
-                _encode_json(e.tags).decode() if e.tags else "{}",
-                prompt_hash,
-                stored_prompt,
-                stored_completion,
-                int(timestamp.timestamp()) // 60,
-                bucket_of(latency),
-                bucket_of(ttft) if ttft is not None else None,
-                units,
-                unpriced,
+            row_of(
+                {
+                    "organization_id": organization_id,
+                    "project_id": project_id,
+                    "event_id": e.id or next(new_ids),
+                    "timestamp": timestamp,
+                    "received_at": received_at,
+                    "source": source,
+                    "probe_id": probe_id,
+                    "provider": e.provider or "",
+                    "model": e.model,
+                    "operation": e.operation,
+                    "environment": e.environment,
+                    "latency_ms": latency,
+                    "ttft_ms": ttft,
+                    "input_tokens": e.input_tokens,
+                    "output_tokens": e.output_tokens,
+                    "cached_input_tokens": e.cached_input_tokens,
+                    "cache_creation_input_tokens": e.cache_creation_input_tokens,
+                    "reasoning_tokens": e.reasoning_tokens,
+                    "output_tokens_per_s": tokens_per_second(e.output_tokens, latency, ttft),
+                    "cost_usd": cost,
+                    "cost_from_client": e.cost_usd is not None,
+                    "status": e.status,
+                    "error_type": e.error_type or "",
+                    "http_status": e.http_status,
+                    "trace_id": e.trace_id.lower() if e.trace_id else "",
+                    "span_id": e.span_id.lower() if e.span_id else "",
+                    "tags": _encode_json(e.tags).decode() if e.tags else "{}",
+                    "prompt_hash": prompt_hash,
+                    "prompt": stored_prompt,
+                    "completion": stored_completion,
+                    # DERIVED_COLUMNS (as derived_values; inline: this is the hot path)
+                    "minute": int(timestamp.timestamp()) // 60,
+                    "latency_bucket": bucket_of(latency),
+                    "ttft_bucket": bucket_of(ttft) if ttft is not None else None,
+                    "cost_e10": units,
+                    "unpriced": unpriced,
+                }
             )
         )
     return rows
@@ -172,12 +160,28 @@ def new_event_ids(count: int) -> list[str]:
     return ids
 
 
+_EVENT_ID = COL["event_id"]
+
+
+def derived_values(
+    timestamp: datetime, latency: float, ttft: float | None, cost_e10: int | None, unpriced: bool
+) -> dict[str, Any]:
+    """The DERIVED_COLUMNS of one event (the ingest path and rebuilds share it)."""
+    return {
+        "minute": int(timestamp.timestamp()) // 60,
+        "latency_bucket": bucket_of(latency),
+        "ttft_bucket": bucket_of(ttft) if ttft is not None else None,
+        "cost_e10": cost_e10,
+        "unpriced": unpriced,
+    }
+
+
 def drop_repeated_ids(rows: list[tuple]) -> list[tuple]:
     """Keep the first row of each event id: a batch may repeat a client id."""
     seen: set = set()
     unique = []
     for row in rows:
-        event_id = row[2]
+        event_id = row[_EVENT_ID]
         if event_id not in seen:
             seen.add(event_id)
             unique.append(row)

@@ -1,4 +1,4 @@
-"""Storing events: the one entry point for REST, OTLP and any other writer of many events."""
+"""Storing events: the one write path, for REST, OTLP and probe runs alike."""
 
 from __future__ import annotations
 
@@ -22,11 +22,36 @@ log = logging.getLogger(__name__)
 def ingest_events(
     project: Project, events: Sequence[EventIn], *, source: str, probe_id: int | None = None
 ) -> WriteResult:
-    """Price, redact and store validated events of `project` in one transaction.
+    """Price, redact and store validated events of `project` received by an ingest endpoint
+    (REST, OTLP), in one transaction, and count them in the ingest metrics.
 
     Returns only after the commit: what it reports as accepted is durable. Events whose id the
-    project already has are counted as duplicates and not stored again. Before the commit,
-    `events_recorded` names the series that received events (receivers act on commit).
+    project already has are counted as duplicates and not stored again.
+    """
+    result = store_events(
+        project, events, source=source, store_prompts=project.store_prompts, probe_id=probe_id
+    )
+    INGEST_BATCH_SIZE.labels(source).observe(len(events))
+    INGESTED_EVENTS.labels(source, "accepted").inc(result.accepted)
+    if result.duplicates:
+        INGESTED_EVENTS.labels(source, "duplicate").inc(result.duplicates)
+    return result
+
+
+def store_events(
+    project: Project,
+    events: Sequence[EventIn],
+    *,
+    source: str,
+    store_prompts: bool,
+    probe_id: int | None = None,
+) -> WriteResult:
+    """The one write path of events (ingest endpoints and probe runs): price, redact and store
+    `events` with their rollups and usage in one transaction.
+
+    Returns only after the commit. Before the commit, `events_recorded` names the series that
+    received events, and the probe they came from (receivers act on commit). A prompt is kept
+    only with `store_prompts`; its hash always is.
     """
     rows = build_rows(
         project.organization_id,
@@ -34,7 +59,7 @@ def ingest_events(
         events,
         source=source,
         received_at=timezone.now(),
-        store_prompts=project.store_prompts,
+        store_prompts=store_prompts,
         probe_id=probe_id,
     )
     committed = False
@@ -49,15 +74,12 @@ def ingest_events(
             transaction.on_commit(mark_committed)
             result = write_rows(rows, client_ids=any(e.id is not None for e in events))
             if result.series:
-                events_recorded.send(sender=Event, project=project, series=result.series)
+                extra = {"probe_ids": {probe_id}} if probe_id is not None else {}
+                events_recorded.send(sender=Event, project=project, series=result.series, **extra)
     except Exception:
         if not committed:
             raise
         # The events are stored; a hook that runs after the commit (say, queueing an SPC
         # evaluation while Redis is down) must not turn a durable write into an error.
         log.exception("an after-commit hook failed; the %d events are stored", len(rows))
-    INGEST_BATCH_SIZE.labels(source).observe(len(events))
-    INGESTED_EVENTS.labels(source, "accepted").inc(result.accepted)
-    if result.duplicates:
-        INGESTED_EVENTS.labels(source, "duplicate").inc(result.duplicates)
     return result

@@ -22,12 +22,18 @@ import msgspec
 import psycopg
 from django.db import connection, transaction
 
-from monitoring.ingest.rows import COL, EVENT_COLUMNS, EXTRA_COLUMNS, drop_repeated_ids
+from monitoring import measures
+from monitoring.ingest.rows import (
+    COL,
+    DERIVED_COLUMNS,
+    EVENT_COLUMNS,
+    ROW_COLUMNS,
+    drop_repeated_ids,
+)
 from monitoring.models import Event
 from monitoring.rollups import (
     BUCKET_TABLE,
     CONFLICT_KEY,
-    MEASURES,
     ROLLUP_TABLE,
     SERIES_KEY,
     SHARD_SQL,
@@ -73,19 +79,12 @@ def write_rows(rows: list[tuple], client_ids: bool = True) -> WriteResult:
 
 # Batches up to this size are sent inline (one statement, one round trip) instead of COPY.
 SMALL_BATCH = 20
-_EXTRA_TYPES = {
-    "minute": "bigint",
-    "latency_bucket": "smallint",
-    "ttft_bucket": "smallint",
-    "cost_e10": "bigint",
-    "unpriced": "boolean",
-}
 
 
 def _column_types() -> list[tuple[str, str]]:
     fields = {f.column: f for f in Event._meta.concrete_fields}
     types = [(name, fields[name].db_type(connection)) for name in EVENT_COLUMNS]
-    return types + [(name, _EXTRA_TYPES[name]) for name in EXTRA_COLUMNS]
+    return types + list(DERIVED_COLUMNS.items())
 
 
 def _staging_ddl() -> str:
@@ -104,7 +103,7 @@ def _copy_to_staging(cursor, rows: list[tuple]) -> None:
     if getattr(raw, "_llmscope_staging_dirty", False):
         # Rows of an earlier batch of the same (outer) transaction: commit empties the table.
         cursor.execute(f"DELETE FROM {STAGING_TABLE}")  # noqa: S608
-    columns = ", ".join(EVENT_COLUMNS + EXTRA_COLUMNS)
+    columns = ", ".join(ROW_COLUMNS)
     with cursor.cursor.copy(f"COPY {STAGING_TABLE} ({columns}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
@@ -134,32 +133,9 @@ def _ingest_sql(source: str = STAGING_TABLE, values_cte: str = "") -> str:
     defined by `values_cte`) with their rollups and usage."""
     event_cols = ", ".join(EVENT_COLUMNS)
     key = ", ".join(SERIES_KEY)
-    rollup_select = ", ".join(
-        [
-            "count(*)",
-            "count(*) FILTER (WHERE status = 'error')",
-            "sum(latency_ms)",
-            "sum(latency_ms * latency_ms)",
-            "count(ttft_ms)",
-            "coalesce(sum(ttft_ms), 0)",
-            "coalesce(sum(ttft_ms * ttft_ms), 0)",
-            "coalesce(sum(input_tokens), 0)",
-            "coalesce(sum(output_tokens), 0)",
-            "coalesce(sum(cached_input_tokens), 0)",
-            "coalesce(sum(cache_creation_input_tokens), 0)",
-            "coalesce(sum(reasoning_tokens), 0)",
-            "coalesce(sum(cost_e10), 0)",
-            "count(cost_e10)",
-            "count(*) FILTER (WHERE unpriced)",
-            "count(output_tokens_per_s)",
-            "coalesce(sum(output_tokens_per_s), 0)",
-            "min(latency_ms)",
-            "min(ttft_ms)",
-            "max(latency_ms)",
-            "max(ttft_ms)",
-        ]
-    )
-    # Identifiers come from model metadata, values only from COPY: nothing user-supplied.
+    declared = measures.MEASURES
+    # Identifiers come from model metadata and monitoring/measures.py, values only from COPY
+    # or parameters: nothing user-supplied.
     return f"""
 WITH {values_cte}inserted AS (
     INSERT INTO {EVENT_TABLE} ({event_cols})
@@ -169,8 +145,8 @@ WITH {values_cte}inserted AS (
 ), fresh AS (
     SELECT s.* FROM {source} s JOIN inserted i ON i.event_id = s.event_id
 ), rollups AS (
-    INSERT INTO {ROLLUP_TABLE} ({key}, shard, {", ".join(MEASURES)})
-    SELECT {key}, {SHARD_SQL}, {rollup_select} FROM fresh
+    INSERT INTO {ROLLUP_TABLE} ({key}, shard, {", ".join(measures.names(declared))})
+    SELECT {key}, {SHARD_SQL}, {measures.select_sql(declared)} FROM fresh
     GROUP BY {key} ORDER BY {key}
     ON CONFLICT ({CONFLICT_KEY}) DO UPDATE SET {rollup_update_clause("postgresql")}
 ), buckets AS (
@@ -196,18 +172,20 @@ FROM fresh GROUP BY 1, 2, 3
 """  # noqa: S608
 
 
-_SQL_CACHE: dict[int, str] = {}
+# Per (number of inline rows, 0 for the staging table; the measures declared).
+_SQL_CACHE: dict[tuple[int, tuple], str] = {}
 
 
 def _inline_sql(count: int) -> str:
     """The ingest statement with `count` rows inline as a typed VALUES list."""
-    sql = _SQL_CACHE.get(count)
+    key = (count, measures.MEASURES)
+    sql = _SQL_CACHE.get(key)
     if sql is None:
         types = _column_types()
         row = "(" + ", ".join(f"%s::{db_type}" for _, db_type in types) + ")"
         names = ", ".join(name for name, _ in types)
         values = f"staged ({names}) AS (VALUES {', '.join([row] * count)}), "
-        sql = _SQL_CACHE[count] = _ingest_sql("staged", values)
+        sql = _SQL_CACHE[key] = _ingest_sql("staged", values)
     return sql
 
 
@@ -224,9 +202,10 @@ def _write_postgresql(rows: list[tuple]) -> WriteResult:
                 touched = prepared.fetchall()
         else:
             _copy_to_staging(cursor, rows)
-            if 0 not in _SQL_CACHE:
-                _SQL_CACHE[0] = _ingest_sql()
-            cursor.execute(_SQL_CACHE[0])
+            key = (0, measures.MEASURES)
+            if key not in _SQL_CACHE:
+                _SQL_CACHE[key] = _ingest_sql()
+            cursor.execute(_SQL_CACHE[key])
             touched = cursor.fetchall()
     accepted = sum(n for *_, n in touched)
     return WriteResult(

@@ -8,21 +8,21 @@ other probe's schedule.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime
-from decimal import Decimal
 
 from django.conf import settings
-from django.db import close_old_connections, connection, connections, transaction
+from django.db import close_old_connections, connection, connections
 from django.utils import timezone
 
+from monitoring.ingest.rows import new_event_ids
+from monitoring.ingest.schema import EventIn
+from monitoring.ingest.service import store_events
 from monitoring.models import Event
-from monitoring.pricing import cost_usd
-from monitoring.signals import events_recorded
 
 from .models import Probe
 from .scheduling import LOOKAHEAD, Claim, claim_due_probes, release
@@ -136,7 +136,8 @@ def record_event(
     scheduled_for: datetime,
     trigger: str,
 ) -> Event:
-    """Store one probe result as an Event (`source=probe`, `probe_id`)."""
+    """Store one probe result as an Event (`source=probe`, `probe_id`) through the same
+    writer as the ingest API, and return it."""
     lag_ms = max(0.0, (started - scheduled_for).total_seconds() * 1000.0)
     tags = {
         "probe": probe.name[:256],
@@ -147,33 +148,10 @@ def record_event(
     }
     if measurement.error_message:
         tags["error"] = measurement.error_message[:256]
-    ok = measurement.ok
-    # Created through the ORM: monitoring's post_save receiver adds the event to the rollups
-    # and the usage (monitoring/rollups.py); the SPC signal is ours to send.
-    with transaction.atomic():
-        event = _create_event(probe, measurement, started, tags, ok)
-        # SPC marks the probe's charts dirty and queues their evaluation after the commit.
-        series = {(probe.model, event.environment, event.source, event.ttft_ms is not None)}
-        events_recorded.send(
-            sender=Event, project=probe.project, series=series, probe_ids={probe.pk}
-        )
-    return event
-
-
-def _create_event(
-    probe: Probe,
-    measurement: ProbeMeasurement,
-    started: datetime,
-    tags: dict[str, str],
-    ok: bool,
-) -> Event:
-    return Event.objects.create(
-        organization_id=probe.organization_id,
-        project_id=probe.project_id,
+    event_id = uuid.UUID(new_event_ids(1)[0])
+    event = EventIn(
+        id=event_id,
         timestamp=started,
-        received_at=timezone.now(),
-        source=Event.Source.PROBE,
-        probe_id=probe.pk,
         provider=probe.provider,
         model=probe.model,
         operation=Event.Operation.CHAT,
@@ -181,33 +159,19 @@ def _create_event(
         ttft_ms=measurement.ttft_ms,
         input_tokens=measurement.input_tokens,
         output_tokens=measurement.output_tokens,
-        output_tokens_per_s=(
-            Event.tokens_per_second(
-                measurement.output_tokens, measurement.latency_ms, measurement.ttft_ms
-            )
-            if ok
-            else None
-        ),
-        cost_usd=cost_for(probe, measurement, started),
-        status=Event.Status.OK if ok else Event.Status.ERROR,
+        status=Event.Status.OK if measurement.ok else Event.Status.ERROR,
         error_type=measurement.error_type,
         http_status=measurement.http_status,
         tags=tags,
-        prompt_hash=hashlib.sha256(probe.prompt.encode()).hexdigest(),
+        # Hashed, never stored: the probe's prompt is in its settings already.
+        prompt=probe.prompt,
     )
-
-
-def cost_for(probe: Probe, measurement: ProbeMeasurement, on: datetime) -> Decimal | None:
-    """Cost from the price table (public prices and the organization's own); None, not 0,
-    when the model has no price or the provider reported no usage."""
-    return cost_usd(
-        organization=probe.organization,
-        provider=probe.provider,
-        model=probe.model,
-        input_tokens=measurement.input_tokens,
-        output_tokens=measurement.output_tokens,
-        on=on.date(),
+    # The batch writer of the API (a batch of one): cost from the price table, rollups and
+    # usage in the same transaction, `events_recorded` with the probe (SPC, live pages).
+    store_events(
+        probe.project, [event], source=Event.Source.PROBE, store_prompts=False, probe_id=probe.pk
     )
+    return Event.objects.get(project_id=probe.project_id, event_id=event_id)
 
 
 # -- dispatch --------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.db.models import Count, Max, Min, Q, Sum
 
+from monitoring import measures
 from monitoring.analytics import summary
 from monitoring.histogram import RELATIVE_ERROR, nearest_rank
 from monitoring.ingest.schema import EventIn
@@ -99,26 +100,73 @@ def test_rollups_match_the_raw_events(send, ingest_key, project, public_prices):
     assert events_this_month(project.organization) == 900
 
 
-@pytest.mark.django_db
-def test_events_saved_through_the_orm_are_rolled_up(project):
-    """How probes write: one Event at a time, through the model."""
-    for latency in (100.0, 300.0):
-        Event.objects.create(
-            organization=project.organization,
-            project=project,
-            source="probe",
-            model="llama3",
-            latency_ms=latency,
-            ttft_ms=20.0,
+def stored_rollups(project) -> tuple[list, list]:
+    """Every measure of every rollup row of `project`, and its histogram buckets, by series
+    minute (shards summed: they are an implementation detail)."""
+    rows = (
+        EventRollup.objects.filter(project=project)
+        .values("minute", "model", "environment")
+        .annotate(
+            **{m.name: Sum(m.name) for m in measures.MEASURES if m.additive},
+            **{m.name: Min(m.name) for m in measures.MEASURES if m.rollup == "min"},
+            **{m.name: Max(m.name) for m in measures.MEASURES if m.rollup == "max"},
         )
-    rollup = EventRollup.objects.filter(project=project, source="probe").aggregate(
-        count=Sum("count"),
-        latency=Sum("latency_sum"),
-        ttft=Sum("ttft_count"),
-        unpriced=Sum("unpriced_count"),
+        .order_by("minute", "model")
     )
-    assert rollup == {"count": 2, "latency": 400.0, "ttft": 2, "unpriced": 2}
-    assert_rollups_match_raw(project)
+    buckets = (
+        EventRollupBucket.objects.filter(project=project)
+        .values_list("minute", "model", "metric", "bucket")
+        .annotate(n=Sum("count"))
+        .order_by("minute", "metric", "bucket")
+    )
+    return list(rows), list(buckets)
+
+
+@pytest.mark.django_db
+def test_a_probe_run_rolls_up_exactly_as_the_api_does_the_same_event(
+    project, other_project, make_api_key, send, public_prices
+):
+    """Probes and the API share one writer: the same call gives the same rollups, usage and
+    summary whichever way it arrived."""
+    from monitoring.probes.runs import TRIGGER_MANUAL, run_claim
+    from monitoring.probes.scheduling import claim_for_manual_run
+    from tests.monitoring.probes.factories import make_probe
+    from tests.monitoring.probes.fake_llm import Behaviour, running_fake_llm
+
+    with running_fake_llm(Behaviour(input_tokens=1000)) as server:
+        probe = make_probe(
+            project, provider="openai", model="gpt-4o-mini", base_url=server.url + "/v1"
+        )
+        probed = run_claim(claim_for_manual_run(probe), trigger=TRIGGER_MANUAL)
+    assert probed.cost_usd is not None  # priced: the cost measures are exercised too
+
+    same_call = event(
+        timestamp=probed.timestamp.isoformat(),
+        provider=probed.provider,
+        model=probed.model,
+        latency_ms=probed.latency_ms,
+        ttft_ms=probed.ttft_ms,
+        input_tokens=probed.input_tokens,
+        output_tokens=probed.output_tokens,
+        status=probed.status,
+        http_status=probed.http_status,
+        tags=probed.tags,
+    )
+    assert send(make_api_key(other_project, scopes=("ingest",)), [same_call]).status_code == 202
+    sent = Event.objects.get(project=other_project)
+
+    assert (sent.cost_usd, sent.output_tokens_per_s) == (
+        probed.cost_usd,
+        probed.output_tokens_per_s,
+    )
+    probe_rollups, api_rollups = stored_rollups(project), stored_rollups(other_project)
+    assert probe_rollups == api_rollups
+    assert probe_rollups[0][0]["count"] == 1
+    assert EventRollup.objects.get(project=project).source == "probe"
+    assert events_this_month(project.organization) == 1
+    assert events_this_month(other_project.organization) == 1
+    moment = probed.timestamp + timedelta(seconds=1)
+    assert summary(project, "1h", now=moment) == summary(other_project, "1h", now=moment)
 
 
 @pytest.mark.django_db
