@@ -9,15 +9,16 @@ current (partial) minute. Percentiles are nearest-rank estimates within
 
 from __future__ import annotations
 
-import base64
-import binascii
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db.models import BigIntegerField, ExpressionWrapper, F, QuerySet, Sum, Value
 
+from llmscope_site.pagination import iter_pages, keyset_page
 from monitoring import measures
 from monitoring.histogram import percentiles
 from monitoring.models import Event, EventRollup, EventRollupBucket
@@ -265,38 +266,16 @@ class EventFilters:
     until: datetime | None = None
 
 
-class BadCursor(ValueError):
-    pass
-
-
-def encode_cursor(event: Event) -> str:
-    raw = f"{event.timestamp.isoformat()}|{event.pk}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, pk = raw.rsplit("|", 1)
-        return datetime.fromisoformat(moment), int(pk)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise BadCursor("not a cursor returned by this endpoint") from None
-
-
-def events_page(project: Project, filters: EventFilters, limit: int, cursor: str | None = None):
-    """(events newest first, next cursor or None)."""
-    qs = _filtered_events(project, filters)
-    if cursor:
-        moment, pk = decode_cursor(cursor)
-        qs = qs.filter(Q(timestamp__lt=moment) | Q(timestamp=moment, pk__lt=pk))
-    page = list(qs[: limit + 1])
-    more = len(page) > limit
-    page = page[:limit]
-    return page, (encode_cursor(page[-1]) if more and page else None)
+def events_page(
+    project: Project, filters: EventFilters, limit: int, cursor: str | None = None
+) -> tuple[list[Event], str | None]:
+    """(events newest first, next cursor or None); raises pagination.BadCursor."""
+    page = keyset_page(_filtered_events(project, filters), "timestamp", limit, cursor)
+    return page.items, page.next
 
 
 def _filtered_events(project: Project, filters: EventFilters) -> QuerySet:
-    qs = Event.objects.for_project(project).order_by("-timestamp", "-pk")
+    qs = Event.objects.for_project(project)
     if filters.model:
         qs = qs.filter(model=filters.model)
     if filters.status:
@@ -308,14 +287,23 @@ def _filtered_events(project: Project, filters: EventFilters) -> QuerySet:
     return qs
 
 
-def iter_events(project: Project, filters: EventFilters, chunk: int = 2000):
-    """Every matching event, newest first, in keyset-paginated chunks (for exports)."""
-    cursor = None
-    while True:
-        page, cursor = events_page(project, filters, chunk, cursor)
-        yield from page
-        if cursor is None:
-            return
+def event_pages(qs: QuerySet, size: int = 2000) -> Iterator[list[list[Any]]]:
+    """The events of `qs` as CSV rows (EVENT_FIELDS), newest first, a keyset page at a time:
+    the body of every event export."""
+    for events in iter_pages(qs, "timestamp", size):
+        yield [event_csv_row(event) for event in events]
+
+
+def export_events(project: Project, filters: EventFilters) -> Iterator[list[list[Any]]]:
+    """Every matching event as CSV rows, page by page (the API's events.csv)."""
+    return event_pages(_filtered_events(project, filters))
+
+
+def event_csv_row(event: Event) -> list[Any]:
+    """One event as a CSV row in EVENT_FIELDS order (tags as compact JSON)."""
+    row = event_as_dict(event)
+    row["tags"] = json.dumps(row["tags"], separators=(",", ":"))
+    return [row[name] for name in EVENT_FIELDS]
 
 
 def event_as_dict(event: Event) -> dict[str, Any]:

@@ -4,31 +4,28 @@ acknowledging, and the violations CSV. Each endpoint exists twice: with an API k
 
 from __future__ import annotations
 
-import base64
-import csv
-import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
-from django.db.models import Q
-from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from llmscope_site.csv_export import CsvExportMixin, csv_response
+from llmscope_site.pagination import BadCursor, iter_pages, keyset_page
 from monitoring import analytics
+from spc.display import window_points
 from spc.models import Chart, Violation
 from spc.serializers import chart_limits_payload, chart_summary, iso, violation_payload
 from tenants.api import ProjectAPIView, SessionProjectAPIView
 
 # The same windows as the metrics endpoints (monitoring.analytics, in minutes).
 WINDOWS = {key: timedelta(minutes=minutes) for key, minutes in analytics.WINDOWS.items()}
-MAX_POINTS = 5000
 PAGE_SIZE = 100
 
 
@@ -61,33 +58,8 @@ def parse_int(value: str | None, field: str) -> int | None:
         raise _bad(field, "Must be a whole number.") from None
 
 
-def encode_cursor(t: datetime, pk: int) -> str:
-    raw = json.dumps([t.isoformat(), pk]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(value: str) -> tuple[datetime, int]:
-    try:
-        padded = value + "=" * (-len(value) % 4)
-        t, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        parsed = parse_datetime(t)
-        if parsed is None:
-            raise ValueError
-        return parsed, int(pk)
-    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
-        raise _bad("cursor", "Invalid cursor; use the `next` value of a previous page.") from None
-
-
 def chart_detail(chart: Chart, window: timedelta) -> dict:
     since = timezone.now() - window
-    points = list(
-        chart.points.filter(t__gte=since).order_by("-id").values("id", "t", "value")[:MAX_POINTS]
-    )[::-1]
-    rules_by_point: dict[int, list[int]] = {}
-    for point_id, rule in Violation.objects.filter(
-        chart=chart, point_id__in=[p["id"] for p in points]
-    ).values_list("point_id", "rule"):
-        rules_by_point.setdefault(point_id, []).append(rule)
     history = [
         chart_limits_payload(chart, lim)
         for lim in chart.limits_history.filter(valid_to__isnull=True)
@@ -99,12 +71,8 @@ def chart_detail(chart: Chart, window: timedelta) -> dict:
         "limits": chart_limits_payload(chart, chart.current_limits()),
         "limits_history": history,
         "points": [
-            {
-                "t": iso(p["t"]),
-                "v": p["value"],
-                "violations": sorted(rules_by_point.get(p["id"], [])),
-            }
-            for p in points
+            {"t": iso(p.t), "v": p.value, "violations": p.rules}
+            for p in window_points(chart, since)
         ],
     }
 
@@ -161,19 +129,11 @@ class _ViolationList:
     )
     def get(self, request: Request, **kwargs) -> Response:
         qs = filtered_violations(self.project, request.query_params)
-        cursor = request.query_params.get("cursor")
-        if cursor:
-            t, pk = decode_cursor(cursor)
-            qs = qs.filter(Q(t__lt=t) | Q(t=t, id__lt=pk))
-        page = list(qs[: PAGE_SIZE + 1])
-        more = len(page) > PAGE_SIZE
-        page = page[:PAGE_SIZE]
-        return Response(
-            {
-                "results": [violation_payload(v) for v in page],
-                "next": encode_cursor(page[-1].t, page[-1].pk) if more else None,
-            }
-        )
+        try:
+            page = keyset_page(qs, "t", PAGE_SIZE, request.query_params.get("cursor"))
+        except BadCursor as exc:
+            raise _bad("cursor", str(exc)) from None
+        return Response({"results": [violation_payload(v) for v in page.items], "next": page.next})
 
 
 class _Acknowledge:
@@ -197,71 +157,60 @@ class _Acknowledge:
         return Response(violation_payload(violation))
 
 
-class CsvRenderer(BaseRenderer):
-    """Lets clients ask for text/csv; errors are still the JSON of API.md."""
-
-    media_type = "text/csv"
-    format = "csv"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return json.dumps(data).encode()
-
-
-class _ViolationsCsv:
-    renderer_classes: ClassVar = [JSONRenderer, CsvRenderer]
-
+class _ViolationsCsv(CsvExportMixin):
     @extend_schema(summary="Violations as CSV (same filters)", responses={(200, "text/csv"): str})
     def get(self, request: Request, **kwargs):
-        rows = filtered_violations(self.project, request.query_params)
-        return csv_response("violations.csv", violation_csv_rows(rows.iterator(chunk_size=500)))
+        violations = filtered_violations(self.project, request.query_params)
+        return csv_response(
+            request,
+            "violations.csv",
+            VIOLATION_CSV_FIELDS,
+            lambda: violation_pages(violations),
+            content_type="text/csv",
+        )
 
 
-def violation_csv_rows(violations):
-    yield [
-        "id",
-        "chart_id",
-        "chart",
-        "rule",
-        "rule_name",
-        "t",
-        "value",
-        "center",
-        "ucl",
-        "lcl",
-        "status",
-        "acknowledged_at",
-        "resolved_at",
-        "note",
+VIOLATION_CSV_FIELDS = (
+    "id",
+    "chart_id",
+    "chart",
+    "rule",
+    "rule_name",
+    "t",
+    "value",
+    "center",
+    "ucl",
+    "lcl",
+    "status",
+    "acknowledged_at",
+    "resolved_at",
+    "note",
+)
+
+
+def violation_pages(violations) -> Iterator[list[list]]:
+    """CSV rows (VIOLATION_CSV_FIELDS) of `violations`, newest first, a keyset page at a time."""
+    for page in iter_pages(violations, "t", 500):
+        yield [violation_csv_row(v) for v in page]
+
+
+def violation_csv_row(v: Violation) -> list:
+    return [
+        v.pk,
+        v.chart_id,
+        v.chart.name,
+        v.rule,
+        v.rule_name,
+        iso(v.t),
+        v.value,
+        v.limits.get("center"),
+        v.limits.get("ucl"),
+        v.limits.get("lcl"),
+        v.status,
+        iso(v.acknowledged_at),
+        iso(v.resolved_at),
+        v.note,
     ]
-    for v in violations:
-        yield [
-            v.pk,
-            v.chart_id,
-            v.chart.name,
-            v.rule,
-            v.rule_name,
-            iso(v.t),
-            v.value,
-            v.limits.get("center"),
-            v.limits.get("ucl"),
-            v.limits.get("lcl"),
-            v.status,
-            iso(v.acknowledged_at),
-            iso(v.resolved_at),
-            v.note,
-        ]
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def csv_response(filename: str, rows) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse((writer.writerow(r) for r in rows), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 class ChartListView(_ChartList, ProjectAPIView):

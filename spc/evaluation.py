@@ -22,10 +22,11 @@ from django.utils import timezone
 
 from monitoring.models import HostSample
 from spc import engine
+from spc.display import display_limits
 from spc.metrics import ChartType, Metric
 from spc.models import Chart, ChartPoint, ControlLimits, Violation
 from spc.rules_text import SMOOTHING_SIGNAL, WESTERN_ELECTRIC_OFFSET
-from spc.series import collect_points, events_for_chart, has_pending_events, to_display
+from spc.series import collect_points, events_for_chart, has_pending_events
 
 logger = logging.getLogger(__name__)
 
@@ -298,21 +299,6 @@ def _flags(chart, stats, limits, sigma, rules) -> dict[int, np.ndarray]:
             stats, limits.center, sigma, rules=rules, params=_params(chart)
         )
     return engine.nelson_rules(stats, limits.center, sigma, rules=rules, params=_params(chart))
-
-
-def display_limits(chart: Chart, limits: ControlLimits, n: float | None = None) -> dict:
-    """Limits in display units (back-transformed), at subgroup size `n` when given."""
-    sigma = limits.sigma if chart.is_per_event else limits.sigma / np.sqrt(n or limits.typical_n)
-    ucl = limits.center + 3 * sigma
-    lcl = limits.center - 3 * sigma
-    if chart.metric == Metric.ERROR_RATE:
-        lcl = max(0.0, lcl)
-    return {
-        "center": float(to_display(chart, limits.center)),
-        "ucl": float(to_display(chart, ucl)),
-        "lcl": float(to_display(chart, lcl)),
-        "sigma": float(limits.sigma),
-    }
 
 
 def _violation(chart, limits, window, index, rule, with_telemetry: bool) -> Violation:

@@ -4,14 +4,9 @@ monitoring/analytics.py and renders the answer."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from asgiref.sync import sync_to_async
-from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -21,6 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from llmscope_site.api_errors import ApiValidationError
+from llmscope_site.csv_export import CsvExportMixin, csv_response
+from llmscope_site.pagination import BadCursor
 from monitoring import analytics
 from monitoring.api.ratelimit import ApiKeyRateThrottle
 from tenants.api import ProjectAPIView, SessionProjectAPIView
@@ -170,14 +167,14 @@ class EventListMixin:
             page, next_cursor = analytics.events_page(
                 self.project, filters, int(raw_limit), request.query_params.get("cursor")
             )
-        except analytics.BadCursor as exc:
+        except BadCursor as exc:
             raise _problem("cursor", str(exc)) from None
         return Response(
             {"results": [analytics.event_as_dict(e) for e in page], "next": next_cursor}
         )
 
 
-class EventExportMixin:
+class EventExportMixin(CsvExportMixin):
     @extend_schema(
         summary="All matching events as CSV (streamed)",
         parameters=_event_params,
@@ -185,53 +182,12 @@ class EventExportMixin:
     )
     def get(self, request: Request, **kwargs: Any) -> StreamingHttpResponse:
         filters = _event_filters(request)
-        # Under ASGI an async iterator streams; a sync one would be buffered whole by Django.
-        chunks = _csv_chunks_async if isinstance(request._request, ASGIRequest) else _csv_chunks
-        response = StreamingHttpResponse(
-            chunks(self.project, filters), content_type="text/csv; charset=utf-8"
+        return csv_response(
+            request,
+            "events.csv",
+            analytics.EVENT_FIELDS,
+            lambda: analytics.export_events(self.project, filters),
         )
-        response["Content-Disposition"] = 'attachment; filename="events.csv"'
-        return response
-
-
-CSV_CHUNK_EVENTS = 2000
-
-
-def _csv_page(project, filters: analytics.EventFilters, cursor: str | None):
-    """(CSV text of one keyset page of events, next cursor)."""
-    page, cursor = analytics.events_page(project, filters, CSV_CHUNK_EVENTS, cursor)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for event in page:
-        row = analytics.event_as_dict(event)
-        row["tags"] = json.dumps(row["tags"], separators=(",", ":"))
-        writer.writerow(["" if row[f] is None else row[f] for f in analytics.EVENT_FIELDS])
-    return buffer.getvalue(), cursor
-
-
-def _csv_chunks(project, filters: analytics.EventFilters):
-    """CSV text page by page: memory stays flat however many events match."""
-    yield _csv_line(analytics.EVENT_FIELDS)
-    text, cursor = _csv_page(project, filters, None)
-    yield text
-    while cursor is not None:
-        text, cursor = _csv_page(project, filters, cursor)
-        yield text
-
-
-async def _csv_chunks_async(project, filters: analytics.EventFilters):
-    yield _csv_line(analytics.EVENT_FIELDS)
-    text, cursor = await sync_to_async(_csv_page)(project, filters, None)
-    yield text
-    while cursor is not None:
-        text, cursor = await sync_to_async(_csv_page)(project, filters, cursor)
-        yield text
-
-
-def _csv_line(values) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(values)
-    return buffer.getvalue()
 
 
 class ReadAPIView(ProjectAPIView):

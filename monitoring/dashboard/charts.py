@@ -9,48 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import numpy as np
 from django.utils import timezone
 
-from spc.models import Chart, ControlLimits, Violation
+from spc.display import LINES, limit_lines, window_points
+from spc.models import Chart, ControlLimits
 from spc.rules_text import rule_name
-from spc.series import to_display
-
-MAX_POINTS = 5000
-LINES = ("center", "ucl", "lcl", "p2", "m2", "p1", "m1")
-
-
-def limit_lines(chart: Chart, limits: ControlLimits) -> dict[str, float]:
-    """The seven horizontal lines of one limits period, in display units."""
-    sigma = limits.sigma if chart.is_per_event else limits.sigma / np.sqrt(limits.typical_n)
-    offsets = {"center": 0, "ucl": 3, "lcl": -3, "p2": 2, "m2": -2, "p1": 1, "m1": -1}
-    lines = {}
-    for name, k in offsets.items():
-        value = float(to_display(chart, limits.center + k * sigma))
-        if chart.metric == "error_rate":
-            value = max(0.0, value)
-        lines[name] = value
-    return lines
-
-
-def context_lines(chart: Chart, limits: dict) -> dict[str, float] | None:
-    """The seven lines from a violation's stored limits (display units, at its subgroup
-    size): σ of the plotted statistic is a third of UCL − centre on the charted scale."""
-    try:
-        center, ucl = float(limits["center"]), float(limits["ucl"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    log = chart.transform == "log"
-    to_stat = np.log1p if log else (lambda v: v)
-    stat_center = float(to_stat(center))
-    third = (float(to_stat(ucl)) - stat_center) / 3
-    lines = {}
-    for name, k in {"center": 0, "ucl": 3, "lcl": -3, "p2": 2, "m2": -2, "p1": 1, "m1": -1}.items():
-        value = float(to_display(chart, stat_center + k * third))
-        lines[name] = max(0.0, value) if chart.metric == "error_rate" else value
-    if "lcl" in limits:
-        lines["lcl"] = float(limits["lcl"])
-    return lines
 
 
 def _period_for(periods: list[tuple[ControlLimits, dict]], t: datetime):
@@ -64,15 +27,7 @@ def _period_for(periods: list[tuple[ControlLimits, dict]], t: datetime):
 
 def chart_payload(chart: Chart, since: datetime) -> dict:
     """Aligned arrays for uPlot: x (epoch seconds), value, the limit lines, violated rules."""
-    # In the order the rules judged them (point id), which is the chart's sequence.
-    points = list(
-        chart.points.filter(t__gte=since).order_by("-id").values("id", "t", "value")[:MAX_POINTS]
-    )[::-1]
-    rules: dict[int, list[int]] = {}
-    for point_id, rule in Violation.objects.filter(
-        chart=chart, point_id__in=[p["id"] for p in points]
-    ).values_list("point_id", "rule"):
-        rules.setdefault(point_id, []).append(rule)
+    points = window_points(chart, since)
     periods = [
         (limits, limit_lines(chart, limits))
         for limits in chart.limits_history.order_by("valid_from", "id")
@@ -80,10 +35,10 @@ def chart_payload(chart: Chart, since: datetime) -> dict:
     ]
     data: dict[str, list] = {"x": [], "value": [], "rules": [], **{name: [] for name in LINES}}
     for p in points:
-        lines = _period_for(periods, p["t"])
-        data["x"].append(p["t"].timestamp())
-        data["value"].append(p["value"])
-        data["rules"].append(sorted(rules.get(p["id"], [])))
+        lines = _period_for(periods, p.t)
+        data["x"].append(p.t.timestamp())
+        data["value"].append(p.value)
+        data["rules"].append(p.rules)
         for name in LINES:
             data[name].append(lines[name] if lines else None)
     current = chart.current_limits()

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from django.db.models import Q
-
+from llmscope_site.pagination import BadCursor, keyset_page
 from monitoring import analytics
 from monitoring.dashboard.params import DashboardQuery
 from monitoring.models import Event
@@ -14,6 +13,15 @@ from tenants.models import Project
 
 PAGE_SIZE = 25
 STATUSES = ("ok", "error")
+
+
+def page_events(project: Project, query: DashboardQuery, since: datetime, status: str = ""):
+    """The calls the page shows: its window, filters and (a known) status."""
+    qs = Event.objects.for_project(project).filter(timestamp__gte=since)
+    qs = qs.filter(**{k: v for k, v in query.filters().items() if v})
+    if status in STATUSES:
+        qs = qs.filter(status=status)
+    return qs
 
 
 def recent_events(
@@ -25,30 +33,22 @@ def recent_events(
 ) -> tuple[list[dict], str | None, list[str]]:
     """(rows, next cursor, problems). A bad cursor or status is ignored and reported."""
     problems = []
-    qs = Event.objects.for_project(project).filter(timestamp__gte=now - query.span)
-    qs = qs.filter(**{k: v for k, v in query.filters().items() if v})
-    if status:
-        if status in STATUSES:
-            qs = qs.filter(status=status)
-        else:
-            problems.append(f"Unknown status “{status[:20]}”: showing every call.")
-    if cursor:
-        try:
-            moment, pk = analytics.decode_cursor(cursor)
-            qs = qs.filter(Q(timestamp__lt=moment) | Q(timestamp=moment, pk__lt=pk))
-        except analytics.BadCursor:
-            problems.append("That page link is not valid any more: showing the newest calls.")
-    page = list(qs.order_by("-timestamp", "-pk")[: PAGE_SIZE + 1])
-    more = len(page) > PAGE_SIZE
-    page = page[:PAGE_SIZE]
+    if status and status not in STATUSES:
+        problems.append(f"Unknown status “{status[:20]}”: showing every call.")
+    qs = page_events(project, query, now - query.span, status)
+    try:
+        page = keyset_page(qs, "timestamp", PAGE_SIZE, cursor)
+    except BadCursor:
+        problems.append("That page link is not valid any more: showing the newest calls.")
+        page = keyset_page(qs, "timestamp", PAGE_SIZE)
     rows = [
         {
             "event": e,
             "full": json.dumps(analytics.event_as_dict(e), indent=2, default=str),
         }
-        for e in page
+        for e in page.items
     ]
-    return rows, (analytics.encode_cursor(page[-1]) if more else None), problems
+    return rows, page.next, problems
 
 
 def related_events(project: Project, ids: list[int]) -> list[Event]:

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,12 +19,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from monitoring.dashboard import cards as card_data
 from monitoring.dashboard import organization as org_data
-from monitoring.dashboard.charts import chart_payload, context_lines, default_chart
+from monitoring.dashboard.charts import chart_payload, default_chart
 from monitoring.dashboard.events import STATUSES, recent_events, related_events
-from monitoring.dashboard.export import csv_chunks, csv_chunks_async
+from monitoring.dashboard.export import events_csv
 from monitoring.dashboard.params import SOURCES, WINDOW_LABELS, parse_query
 from monitoring.dashboard.wizard import PATHS, snippets
 from monitoring.models import Event, EventRollup
+from spc.display import context_lines
 from spc.models import Chart, Violation
 from spc.rules_text import NELSON_RULE_NAMES, rule_explanation
 from tenants import audit
@@ -157,13 +157,7 @@ def event_export(request: HttpRequest, organization, project) -> StreamingHttpRe
     """The calls of the page's window and filters (and status) as CSV."""
     query = parse_query(request.GET)
     since = _now() - query.span
-    status = request.GET.get("status", "")
-    chunks = csv_chunks_async if isinstance(request, ASGIRequest) else csv_chunks
-    response = StreamingHttpResponse(
-        chunks(project, query, since, status), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{project.slug}-events.csv"'
-    return response
+    return events_csv(request, project, query, since, request.GET.get("status", ""))
 
 
 @require_GET

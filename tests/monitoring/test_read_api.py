@@ -72,8 +72,8 @@ def traffic(send, ingest_key):
     assert send(ingest_key, events).status_code == 202
 
 
-def get(client, key, url):
-    return client.get(url, **auth(key))
+def get(client, key, url, **headers):
+    return client.get(url, **auth(key), **headers)
 
 
 def test_summary_answers_the_documented_shape(client, read_key, traffic):
@@ -296,3 +296,28 @@ def test_an_unknown_project_of_ones_own_organization_is_404(client_for, member):
 
 def test_anonymous_visitors_are_refused(client):
     assert client.get(MEMBER_URLS[0]).status_code in (401, 403)
+
+
+def test_a_cursor_of_the_former_format_is_refused_with_400(client, read_key, traffic):
+    import base64
+
+    newest = Event.objects.order_by("-timestamp", "-pk").first()
+    former = base64.urlsafe_b64encode(f"{newest.timestamp.isoformat()}|{newest.pk}".encode())
+    response = get(client, read_key, f"/api/v1/events?cursor={former.decode().rstrip('=')}")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"] == "validation_error"
+    assert [d["field"] for d in body["details"]] == ["cursor"]
+
+
+def test_the_events_csv_answers_a_client_asking_for_csv(client, read_key, traffic):
+    response = get(client, read_key, "/api/v1/export/events.csv", HTTP_ACCEPT="text/csv")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    text = b"".join(response.streaming_content).decode()
+    assert len(list(csv.DictReader(io.StringIO(text)))) == 8
+    # A bad filter is still the JSON error of API.md, labelled as JSON.
+    response = get(client, read_key, "/api/v1/export/events.csv?status=x", HTTP_ACCEPT="text/csv")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["details"][0]["field"] == "status"

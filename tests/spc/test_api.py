@@ -222,3 +222,42 @@ def test_session_api_of_another_organization_is_404(
     )
     # Through the outsider's own project, Acme's chart id is unknown too.
     assert_cross_tenant_404(client, f"/o/globex/p/web/api/spc/charts/{chart_with_violation.pk}")
+
+
+def test_the_violations_csv_answers_a_client_asking_for_csv(
+    api_client, project, make_api_key, chart_with_violation
+):
+    key = make_api_key(project)
+    response = api_client.get("/api/v1/export/violations.csv", HTTP_ACCEPT="text/csv", **auth(key))
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv"
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert len(rows) == 2
+    # An error is the JSON of API.md, labelled as JSON, whatever the client accepts.
+    response = api_client.get(
+        "/api/v1/export/violations.csv?status=nope", HTTP_ACCEPT="text/csv", **auth(key)
+    )
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "validation_error"
+
+
+def test_a_chart_and_its_page_show_the_same_points_rules_and_limits(
+    api_client, project, make_api_key, chart_with_violation, client_for, owner
+):
+    from django.urls import reverse
+
+    body = api_client.get(
+        f"/api/v1/spc/charts/{chart_with_violation.pk}", **auth(make_api_key(project))
+    ).json()
+    page = client_for(owner).get(
+        reverse(
+            "dashboard-chart",
+            args=[project.organization.slug, project.slug, chart_with_violation.pk],
+        )
+        + "?window=24h"
+    )
+    drawn = page.json()
+    assert [p["v"] for p in body["points"]] == drawn["value"]
+    assert [p["violations"] for p in body["points"]] == drawn["rules"]
+    assert [1] in drawn["rules"]
+    for name in ("center", "ucl", "lcl"):
+        assert drawn["current"][name] == pytest.approx(body["limits"][name], rel=1e-12)
