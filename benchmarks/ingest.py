@@ -4,6 +4,7 @@ latency at a fixed request rate.
 Run:  REDIS_URL=redis://127.0.0.1:6379/2 python benchmarks/ingest.py \
           [--database-url postgres://postgres@127.0.0.1:5432/llmscope_ingest_bench]
                                   [--workers 2] [--clients 4] [--seconds 20] [--rate 500]
+                                  [--smoke]  (a tiny run, seconds: checks that it works)
 
 What it does, in one run:
 1. Creates (if needed) and migrates the benchmark database (its event and rollup tables are
@@ -374,7 +375,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--rate", type=float, default=500.0, help="single-event requests/s")
     parser.add_argument("--latency-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--smoke", action="store_true", help="a tiny run (seconds) to check the script works"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.workers, args.clients, args.seconds = 1, 1, 1.0
+        args.rate, args.latency_seconds = 20.0, 1.0
     if not args.database_url.startswith("postgres"):
         raise SystemExit("the benchmark needs PostgreSQL (--database-url postgres://...)")
     if not os.environ.get("REDIS_URL"):

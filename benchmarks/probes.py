@@ -6,6 +6,8 @@ Run (PostgreSQL and Redis of your own; the database is created if missing):
     REDIS_URL=redis://127.0.0.1:6379/3 \\
     .venv/bin/python benchmarks/probes.py --probes 100 1000 2000 --window 60
 
+`--smoke` runs 5 probes for a few seconds: it checks that the script works, nothing more.
+
 What runs, all on this machine: the ASGI app under uvicorn (it serves the demo LLM at
 /demo-llm/v1), `--workers` Celery worker processes (`--pool=threads`, `--concurrency`
 threads each, probe DB steps on LLMSCOPE_PROBE_DB_THREADS threads), and Celery beat ticking
@@ -246,7 +248,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=150, help="threads per worker")
     parser.add_argument("--db-threads", type=int, default=4, help="DB threads per worker")
     parser.add_argument("--port", type=int, default=8931)
+    parser.add_argument(
+        "--smoke", action="store_true", help="a tiny run (seconds) to check the script works"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.probes, args.interval, args.window = [5], 2, 3
+        args.workers, args.concurrency, args.db_threads = 1, 8, 1
 
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith("postgres") or not os.environ.get("REDIS_URL"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -95,7 +96,7 @@ class Stopwatch:
     outlive the probe's timeout.
     """
 
-    def __init__(self, timeout_s: float, clock=time.perf_counter) -> None:
+    def __init__(self, timeout_s: float, clock: Callable[[], float] = time.perf_counter) -> None:
         self._clock = clock
         self.timeout_s = timeout_s
         self.started: float | None = None
@@ -161,9 +162,12 @@ class Transport(ABC):
     default_base_url: ClassVar[str] = ""
     needs_credential: ClassVar[bool] = False
 
-    def measure(self, call: ProbeCall) -> ProbeMeasurement:
-        """Make the call and measure it; never raises for a remote failure."""
-        watch = Stopwatch(call.timeout_s)
+    def measure(
+        self, call: ProbeCall, clock: Callable[[], float] = time.perf_counter
+    ) -> ProbeMeasurement:
+        """Make the call and measure it on `clock` (seconds); never raises for a remote
+        failure."""
+        watch = Stopwatch(call.timeout_s, clock=clock)
         try:
             outcome = self._perform(call, watch)
             watch.finish()

@@ -6,6 +6,11 @@ not, so that the official client libraries talk to it exactly as they would to t
 thing. A `Behaviour` says what the next answers look like: delays before the first token and
 between tokens, an error status, a malformed stream, or a hang (to provoke timeouts).
 Every sleep waits on a stop event, so shutting the server down never waits for a hang.
+
+With a `FakeClock` (`running_fake_llm(behaviour, clock=FakeClock())`), the token delays are
+not slept: the server moves the clock the transport's stopwatch reads, in lockstep with the
+client (see FakeClock.advance), so timings are exact and cost no wall-clock time. Hangs and
+header delays stay real: they exist to trip the client library's own socket timeouts.
 """
 
 from __future__ import annotations
@@ -40,6 +45,35 @@ class Behaviour:
     error_mid_stream: bool = False
 
 
+class FakeClock:
+    """Virtual seconds for `Transport.measure(call, clock=…)`, moved by the fake server.
+
+    Lockstep: the transport reads the clock when it starts, at the first content token, and
+    once per stream chunk it receives (its deadline check). Before moving the clock the
+    server waits until the client has made every read due for what was written so far, so a
+    token's arrival is stamped with the time it was sent at, never with a later token's. The
+    wait is bounded; a wait that timed out is counted in `stalls`.
+    """
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.reads = 0
+        self.stalls = 0
+        self._changed = threading.Condition()
+
+    def __call__(self) -> float:
+        with self._changed:
+            self.reads += 1
+            self._changed.notify_all()
+            return self.now
+
+    def advance(self, seconds: float, after_reads: int, timeout_s: float = 5.0) -> None:
+        with self._changed:
+            if not self._changed.wait_for(lambda: self.reads >= after_reads, timeout_s):
+                self.stalls += 1
+            self.now += seconds
+
+
 @dataclass
 class Received:
     """One request the fake received, for assertions on what the client sent."""
@@ -52,13 +86,17 @@ class Received:
 class FakeLLMServer:
     """A threaded HTTP server; use `running_fake_llm()` to start and stop it."""
 
-    def __init__(self, behaviour: Behaviour | None = None) -> None:
+    def __init__(self, behaviour: Behaviour | None = None, clock: FakeClock | None = None):
         self.behaviour = behaviour or Behaviour()
+        self.clock = clock
         self.received: list[Received] = []
         self.stop = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # A short poll: shutdown() waits for the loop's next poll (0.5 s by default, per test).
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -80,8 +118,10 @@ class FakeLLMServer:
 
 
 @contextmanager
-def running_fake_llm(behaviour: Behaviour | None = None) -> Iterator[FakeLLMServer]:
-    server = FakeLLMServer(behaviour)
+def running_fake_llm(
+    behaviour: Behaviour | None = None, clock: FakeClock | None = None
+) -> Iterator[FakeLLMServer]:
+    server = FakeLLMServer(behaviour, clock)
     server.start()
     try:
         yield server
@@ -113,6 +153,8 @@ class _FakeHandler(BaseHTTPRequestHandler):
         pass  # keep test output clean
 
     def do_POST(self) -> None:
+        self.chunks_sent = 0
+        self.content_sent = False
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         try:
@@ -153,15 +195,30 @@ class _FakeHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.flush()
 
-    def _write(self, text: str) -> None:
+    def _write(self, text: str, chunk: bool = True) -> None:
+        """Send `text`; `chunk`: the client library hands it to the transport as one stream
+        chunk (so the transport reads the clock for it)."""
         self.wfile.write(text.encode())
         self.wfile.flush()
+        if chunk:
+            self.chunks_sent += 1
+
+    def _pause(self, seconds: float) -> None:
+        """A generation delay: virtual with a fake clock, else slept."""
+        clock = self.fake.clock
+        if clock is None:
+            self.fake.sleep(seconds)
+        elif seconds > 0:
+            # The stopwatch's start, one deadline check per chunk, the first-token mark.
+            due = 1 + self.chunks_sent + (1 if self.content_sent else 0)
+            clock.advance(seconds, after_reads=due)
 
     def _wait_for_tokens(self, b: Behaviour) -> Iterator[tuple[int, str]]:
         self.fake.sleep(b.hang)
         for index, token in enumerate(b.tokens):
-            self.fake.sleep(b.first_token_delay if index == 0 else b.token_delay)
+            self._pause(b.first_token_delay if index == 0 else b.token_delay)
             yield index, token
+            self.content_sent = True  # written by the caller between the yield and here
 
     def _error_status(self, b: Behaviour, payload: Any) -> bool:
         if b.status == 200:
@@ -184,7 +241,8 @@ class _FakeHandler(BaseHTTPRequestHandler):
         }
         base = {"id": "chatcmpl-fake", "created": 0, "model": model}
         if not body.get("stream"):
-            self.fake.sleep(b.hang + b.first_token_delay + b.token_delay * (len(b.tokens) - 1))
+            self.fake.sleep(b.hang)
+            self._pause(b.first_token_delay + b.token_delay * (len(b.tokens) - 1))
             if b.malformed:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -219,7 +277,7 @@ class _FakeHandler(BaseHTTPRequestHandler):
         if (body.get("stream_options") or {}).get("include_usage"):
             payload = {**base, "object": "chat.completion.chunk", "choices": [], "usage": usage}
             self._write(f"data: {json.dumps(payload)}\n\n")
-        self._write("data: [DONE]\n\n")
+        self._write("data: [DONE]\n\n", chunk=False)  # the transport skips it
 
     # -- Anthropic ------------------------------------------------------------------------
     def _anthropic(self, body: dict[str, Any], b: Behaviour) -> None:
@@ -238,7 +296,8 @@ class _FakeHandler(BaseHTTPRequestHandler):
             "stop_sequence": None,
         }
         if not body.get("stream"):
-            self.fake.sleep(b.hang + b.first_token_delay + b.token_delay * (len(b.tokens) - 1))
+            self.fake.sleep(b.hang)
+            self._pause(b.first_token_delay + b.token_delay * (len(b.tokens) - 1))
             content = [{"type": "text", "text": "".join(b.tokens)}]
             usage = {"input_tokens": b.input_tokens, "output_tokens": len(b.tokens)}
             self._json(
@@ -253,7 +312,7 @@ class _FakeHandler(BaseHTTPRequestHandler):
         start_usage = {"input_tokens": b.input_tokens, "output_tokens": 1}
         event("message_start", {"message": {**message, "content": [], "usage": start_usage}})
         event("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}})
-        event("ping", {})
+        self._write(f"event: ping\ndata: {json.dumps({'type': 'ping'})}\n\n", chunk=False)
         for index, token in self._wait_for_tokens(b):
             if b.malformed and index == 1:
                 self._write("event: content_block_delta\ndata: {broken\n\n")
@@ -291,7 +350,8 @@ class _FakeHandler(BaseHTTPRequestHandler):
             "eval_duration": 600_000_000,
         }
         if body.get("stream") is False:
-            self.fake.sleep(b.hang + b.first_token_delay + b.token_delay * (len(b.tokens) - 1))
+            self.fake.sleep(b.hang)
+            self._pause(b.first_token_delay + b.token_delay * (len(b.tokens) - 1))
             text = "".join(b.tokens)
             self._json(200, {**final, "message": {"role": "assistant", "content": text}})
             return

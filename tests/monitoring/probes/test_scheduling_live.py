@@ -1,11 +1,12 @@
-"""Ten probes with 1-3 s intervals, driven by the real tick task for a short window.
+"""Ten probes with 1-3 s intervals, driven by the beat.
 
-Once with a real Celery worker on Redis (`@pytest.mark.redis`), once in the embedded mode
-(eager tasks, runs in the in-process thread pool). Either way every probe must run once per
-slot of its grid — no double runs, no missed slots, no overlap — and each run must start
-before its next slot is due. The beat is the tick task called every 0.25 s on a bounded loop
-(production's beat ticks every second; the tests tick faster so that 1 s intervals keep
-their slots on a loaded machine).
+On a fake clock first: the claims of a beat ticking every 0.25 s, each run starting at its
+slot, for half a minute of simulated time — every slot of every grid runs exactly once and on
+time, none skipped, none doubled, none overlapping. Then for real, briefly: the real tick
+task with a real Celery worker on Redis (`@pytest.mark.redis`), and in the embedded mode
+(eager tasks, the in-process thread pool), where only what load cannot change is asserted:
+every probe ran, on its grid, never twice for one slot, never before its slot, never
+overlapping itself. How late runs start under load is for benchmarks/probes.py to measure.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -22,18 +23,19 @@ from llmscope_site.celery import app
 from monitoring.models import Event
 from monitoring.probes.models import Probe
 from monitoring.probes.runs import stop_db_threads, wait_for_embedded_runs
+from monitoring.probes.scheduling import LOOKAHEAD, Claim, claim_due_probes, release
 from monitoring.probes.tasks import tick_probes
 from spc.models import Chart
 
 from .factories import make_probe
 from .fake_llm import Behaviour, running_fake_llm
 
-WINDOW_S = 7.0
+WINDOW_S = 3.5
 TICK_EVERY_S = 0.25
 
 
-def create_probes(project, server_url: str) -> list[Probe]:
-    now = timezone.now()
+def create_probes(project, server_url: str, now: datetime | None = None) -> list[Probe]:
+    now = now or timezone.now()
     probes = []
     for i in range(10):
         probe = make_probe(
@@ -49,13 +51,11 @@ def create_probes(project, server_url: str) -> list[Probe]:
     return probes
 
 
-def drive_beat(seconds: float) -> datetime:
-    """Call the tick task every TICK_EVERY_S for `seconds`; returns when the window closed."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+def drive_beat(seconds: float) -> None:
+    """Call the tick task every TICK_EVERY_S for `seconds` (a bounded loop)."""
+    for _ in range(int(seconds / TICK_EVERY_S)):
         tick_probes.delay()
         time.sleep(TICK_EVERY_S)
-    return timezone.now()
 
 
 def wait_until_idle(timeout_s: float = 20.0) -> None:
@@ -68,9 +68,9 @@ def wait_until_idle(timeout_s: float = 20.0) -> None:
     raise AssertionError("probe runs still in flight after the window")
 
 
-def assert_on_time_without_double_runs(
-    probes: list[Probe], start: datetime, end: datetime, skipped_slots_allowed: int = 0
-):
+def assert_each_slot_ran_once(probes: list[Probe]) -> None:
+    """What holds however loaded the machine: every probe ran, on its grid, once per slot,
+    never before its slot, and never while its previous run was in flight."""
     runs = defaultdict(list)
     for event in Event.objects.filter(source="probe").order_by("timestamp"):
         runs[event.probe_id].append(event)
@@ -82,19 +82,46 @@ def assert_on_time_without_double_runs(
         step = timedelta(seconds=probe.interval_s)
         gaps = [b - a for a, b in itertools.pairwise(slots)]
         assert all(gap % step == timedelta(0) for gap in gaps), f"{probe.name}: off the grid"
-        skipped = sum(gap // step - 1 for gap in gaps)
-        assert skipped <= skipped_slots_allowed, f"{probe.name}: {skipped} slots skipped"
-        expected = (end - start).total_seconds() / probe.interval_s
-        assert len(events) >= expected - 2 - skipped_slots_allowed, (
-            f"{probe.name}: {len(events)} runs, ~{expected:.0f}"
-        )
         for event, slot in zip(events, slots, strict=True):
             assert event.status == "ok", event.tags.get("error")
-            # Started after its slot and before the next one: on time.
-            assert slot <= event.timestamp < slot + step, (probe.name, slot, event.timestamp)
+            assert slot <= event.timestamp, f"{probe.name}: ran before its slot"
         for a, b in itertools.pairwise(events):
             finished = a.timestamp + timedelta(milliseconds=a.latency_ms)
             assert finished <= b.timestamp + timedelta(milliseconds=5), "runs overlapped"
+
+
+@pytest.mark.django_db
+def test_on_a_fake_clock_every_slot_runs_once_and_on_time(project):
+    """The beat's claims over half a simulated minute: ticks every TICK_EVERY_S claim what falls
+    due within LOOKAHEAD; a run waits for its slot, takes 50 ms, then releases its lease."""
+    run_time = timedelta(milliseconds=50)
+    t0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    probes = create_probes(project, "http://127.0.0.1:9", now=t0)
+    first_slots = {p.pk: p.next_run_at for p in probes}
+    in_flight: list[tuple[datetime, Claim]] = []  # (finishes at, claim)
+    started: dict[int, list[datetime]] = defaultdict(list)
+    now, end = t0, t0 + timedelta(seconds=30)
+    while now < end:
+        for finish, claim in [run for run in in_flight if run[0] <= now]:
+            release(claim, "ok", claim.scheduled_for)
+            in_flight.remove((finish, claim))
+        for claim in claim_due_probes(now, lookahead=LOOKAHEAD):
+            start = max(now, claim.scheduled_for)  # a worker holds an early claim until its slot
+            started[claim.probe_id].append(start)
+            in_flight.append((start + run_time, claim))
+        now += timedelta(seconds=TICK_EVERY_S)
+
+    last_tick = now - timedelta(seconds=TICK_EVERY_S)
+    for probe in probes:
+        step = timedelta(seconds=probe.interval_s)
+        grid = []
+        slot = first_slots[probe.pk]
+        while slot <= last_tick + LOOKAHEAD:
+            grid.append(slot)
+            slot += step
+        # Started exactly at each slot of its grid: none skipped, none twice, none late.
+        assert started[probe.pk] == grid, probe.name
+        assert len(grid) >= 30 // probe.interval_s
 
 
 @pytest.mark.redis
@@ -111,10 +138,9 @@ def test_a_real_worker_runs_ten_probes_on_time(celery_worker_live, project, sett
 def run_live_window(project) -> None:
     with running_fake_llm(Behaviour(first_token_delay=0.02)) as server:
         probes = create_probes(project, server.url)
-        start = timezone.now()
-        end = drive_beat(WINDOW_S)
+        drive_beat(WINDOW_S)
         wait_until_idle()
-    assert_on_time_without_double_runs(probes, start, end)
+    assert_each_slot_ran_once(probes)
 
 
 @pytest.fixture
@@ -136,8 +162,7 @@ def test_the_embedded_mode_runs_ten_probes_on_time(project, embedded_tasks):
         # and, on a loaded 2-core box, hold a 1 s probe past its next slot: this test is
         # about the scheduler, so these probes have no charts to evaluate.
         Chart.objects.filter(project=project).delete()
-        start = timezone.now()
-        end = drive_beat(WINDOW_S)
+        drive_beat(WINDOW_S)
         wait_for_embedded_runs(timeout=20)
         wait_until_idle()
-    assert_on_time_without_double_runs(probes, start, end)
+    assert_each_slot_ran_once(probes)

@@ -1,9 +1,10 @@
 """Each transport against a local server that speaks its provider's protocol.
 
 The official `openai` and `anthropic` clients (and httpx for Ollama) talk to
-`fake_llm.FakeLLMServer` on 127.0.0.1. Timings are checked only against the delays the fake
-imposed, with generous tolerances: a measurement can never be shorter than what the server
-waited, and on a loaded 2-core machine it may be a good deal longer.
+`fake_llm.FakeLLMServer` on 127.0.0.1. Timings are read on a `FakeClock` that the fake server
+moves instead of sleeping, in lockstep with the client: a measured TTFT or latency is exactly
+the delay the server imposed, and costs no wall-clock time. Only the socket-level timeouts of
+the client libraries are real (and short): they are what a hung server trips.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import pytest
 
 from monitoring.probes.transports import ErrorType, ProbeCall, transport_for
 
-from .fake_llm import Behaviour, refused_url, running_fake_llm
+from .fake_llm import Behaviour, FakeClock, refused_url, running_fake_llm
 
 KINDS = ["openai", "openai_compatible", "anthropic", "ollama"]
-# Scheduling noise on a shared CI box; large on purpose, these are not benchmarks.
-SLACK_MS = 1500.0
+# Real socket timeouts of the hang tests: short, and far below the hang itself.
+SOCKET_TIMEOUT_S = 0.3
 
 
 def base_url_for(kind: str, server_url: str) -> str:
@@ -24,7 +25,7 @@ def base_url_for(kind: str, server_url: str) -> str:
     return f"{server_url}/v1" if kind.startswith("openai") else server_url
 
 
-def measure(kind: str, server_url: str, **overrides):
+def measure(kind: str, server_url: str, clock=None, **overrides):
     call = ProbeCall(
         base_url=base_url_for(kind, server_url),
         model="test-model",
@@ -34,14 +35,23 @@ def measure(kind: str, server_url: str, **overrides):
         timeout_s=overrides.pop("timeout_s", 5.0),
         **overrides,
     )
-    return transport_for(kind).measure(call)
+    transport = transport_for(kind)
+    return transport.measure(call, clock=clock) if clock else transport.measure(call)
+
+
+def measure_on_fake_clock(kind: str, behaviour: Behaviour, **overrides):
+    """Measure one call whose delays move a fake clock; the lockstep must have held."""
+    clock = FakeClock()
+    with running_fake_llm(behaviour, clock=clock) as server:
+        result = measure(kind, server.url, clock=clock, **overrides)
+    assert clock.stalls == 0, "the client stopped reading the clock for a chunk"
+    return result
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_streamed_answer_is_measured_against_the_imposed_delays(kind):
+def test_a_streamed_answer_is_measured_as_the_server_timed_it(kind):
     behaviour = Behaviour(first_token_delay=0.4, token_delay=0.1, input_tokens=9)
-    with running_fake_llm(behaviour) as server:
-        result = measure(kind, server.url)
+    result = measure_on_fake_clock(kind, behaviour)
 
     assert result.status == "ok", result.error_message
     assert result.error_type == ""
@@ -49,54 +59,49 @@ def test_a_streamed_answer_is_measured_against_the_imposed_delays(kind):
     assert result.completion == "Hello, world!"
     assert result.input_tokens == 9
     assert result.output_tokens == 4
-    # TTFT is the first *content* token: never before the server's imposed 400 ms.
-    assert 400.0 <= result.ttft_ms <= 400.0 + SLACK_MS
-    # Last byte: at least the first token delay plus three token gaps.
-    assert 700.0 <= result.latency_ms <= 700.0 + SLACK_MS
-    assert result.latency_ms > result.ttft_ms
-    expected_rate = 4 / ((result.latency_ms - result.ttft_ms) / 1000.0)
-    assert result.output_tokens_per_s == pytest.approx(expected_rate)
+    # TTFT is the first *content* token (OpenAI's role-only chunk comes before the delay).
+    assert result.ttft_ms == pytest.approx(400.0)
+    # Latency is the last byte: the first token delay plus three token gaps.
+    assert result.latency_ms == pytest.approx(700.0)
+    assert result.output_tokens_per_s == pytest.approx(4 / 0.3)
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_slow_first_token_shows_in_ttft_not_in_the_generation_time(kind):
-    behaviour = Behaviour(first_token_delay=1.2, token_delay=0.0)
-    with running_fake_llm(behaviour) as server:
-        result = measure(kind, server.url)
+    result = measure_on_fake_clock(kind, Behaviour(first_token_delay=1.2, token_delay=0.0))
 
     assert result.status == "ok", result.error_message
-    assert 1200.0 <= result.ttft_ms <= 1200.0 + SLACK_MS
-    assert result.latency_ms - result.ttft_ms < SLACK_MS
+    assert result.ttft_ms == pytest.approx(1200.0)
+    assert result.latency_ms == pytest.approx(result.ttft_ms)
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_non_streamed_answer_has_latency_and_usage_but_no_ttft(kind):
     behaviour = Behaviour(first_token_delay=0.3, token_delay=0.05)
-    with running_fake_llm(behaviour) as server:
-        result = measure(kind, server.url, stream=False)
+    result = measure_on_fake_clock(kind, behaviour, stream=False)
 
     assert result.status == "ok", result.error_message
     assert result.ttft_ms is None
     assert result.output_tokens_per_s is None
     assert result.output_tokens == 4
     assert result.completion == "Hello, world!"
-    assert 450.0 <= result.latency_ms <= 450.0 + SLACK_MS
+    assert result.latency_ms == pytest.approx(450.0)
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_hung_stream_is_a_timeout_result_not_a_crash(kind):
     with running_fake_llm(Behaviour(hang=10.0)) as server:
-        result = measure(kind, server.url, timeout_s=1.0)
+        result = measure(kind, server.url, timeout_s=SOCKET_TIMEOUT_S)
 
     assert result.status == "error"
     assert result.error_type == ErrorType.TIMEOUT
-    assert 1000.0 <= result.latency_ms <= 1000.0 + SLACK_MS
+    assert result.ttft_ms is None  # it hung before any token
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_server_that_never_answers_is_a_timeout(kind):
     with running_fake_llm(Behaviour(header_delay=10.0)) as server:
-        result = measure(kind, server.url, timeout_s=1.0, stream=False)
+        result = measure(kind, server.url, timeout_s=SOCKET_TIMEOUT_S, stream=False)
 
     assert result.status == "error"
     assert result.error_type == ErrorType.TIMEOUT
@@ -104,14 +109,17 @@ def test_a_server_that_never_answers_is_a_timeout(kind):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_trickling_stream_is_cut_at_the_total_timeout(kind):
-    # Each gap (0.6 s) is under the read timeout, but the whole answer (2.4 s) is not.
+    # Each gap (0.6 s) is under the timeout, but the whole answer (2.4 s) is not: the
+    # stopwatch's deadline, not the client's per-read timeout, ends it after the second token.
     behaviour = Behaviour(first_token_delay=0.6, token_delay=0.6)
-    with running_fake_llm(behaviour) as server:
-        result = measure(kind, server.url, timeout_s=1.0)
+    result = measure_on_fake_clock(kind, behaviour, timeout_s=1.0)
 
     assert result.status == "error"
     assert result.error_type == ErrorType.TIMEOUT
-    assert result.latency_ms < 2400.0 + SLACK_MS
+    assert "within 1 s" in result.error_message
+    assert result.ttft_ms == pytest.approx(600.0)
+    # Cut at the deadline check of the second token (1.2 s), before the answer's end (2.4 s).
+    assert 1200.0 <= result.latency_ms < 2400.0
 
 
 @pytest.mark.parametrize("kind", KINDS)
