@@ -7,6 +7,7 @@ import pytest
 
 from tests.monitoring.probes.fake_llm import running_fake_llm
 from tests.sdk.fake_ingest import running_fake_ingest
+from tests.sdk.live import start_live_app
 
 
 @pytest.fixture
@@ -32,3 +33,22 @@ def sdk():
 
     yield start
     llmscope.shutdown(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def live_llmscope(django_db_setup, django_db_blocker):
+    """One LLMscope server for a test module; each test brings its own project and key."""
+    app = start_live_app()
+    yield app
+    app.stop()
+
+
+@pytest.fixture
+def key(project, make_api_key):
+    return make_api_key(project)
+
+
+@pytest.fixture
+def to_live(sdk, live_llmscope, key):
+    """The SDK sending to the live LLMscope with the test project's key."""
+    return sdk(live_llmscope.url, key)

@@ -51,23 +51,27 @@ def wrap_method(
                 safely(on_start, m, kwargs)
         return m
 
-    if inspect.iscoroutinefunction(method):
+    async def finish_async(pending: Any, m: Measurement, stream: bool) -> Any:
+        try:
+            result = await pending
+        except BaseException as exc:
+            m.finish(exc)
+            raise
+        if stream and on_chunk is not None:
+            return observe_async_stream(result, m, on_chunk)
+        safely(on_response, m, result)
+        m.finish()
+        return result
+
+    # The clients' async methods sit under sync decorators: look through them.
+    if inspect.iscoroutinefunction(inspect.unwrap(method)):
 
         @functools.wraps(method)
         async def acreate(*args: Any, **kwargs: Any) -> Any:
             m = begin(kwargs)
             if m is None:
                 return await method(*args, **kwargs)
-            try:
-                result = await method(*args, **kwargs)
-            except BaseException as exc:
-                m.finish(exc)
-                raise
-            if kwargs.get("stream") is True and on_chunk is not None:
-                return observe_async_stream(result, m, on_chunk)
-            safely(on_response, m, result)
-            m.finish()
-            return result
+            return await finish_async(method(*args, **kwargs), m, kwargs.get("stream") is True)
 
         acreate.__llmscope_wrapped__ = method  # type: ignore[attr-defined]
         return acreate
@@ -82,6 +86,8 @@ def wrap_method(
         except BaseException as exc:
             m.finish(exc)
             raise
+        if inspect.iscoroutine(result):  # async after all: measure until it is awaited
+            return finish_async(result, m, kwargs.get("stream") is True)
         if kwargs.get("stream") is True and on_chunk is not None:
             return observe_stream(result, m, on_chunk)
         safely(on_response, m, result)
