@@ -13,9 +13,7 @@ from tests.sdk.live import start_live_app, stored_events
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_events_recorded_while_llmscope_is_down_arrive_once_when_it_is_back(
-    sdk, key, project
-):
+def test_events_recorded_while_llmscope_is_down_arrive_once_when_it_is_back(sdk, key, project):
     port = free_port()
     client = sdk(f"http://127.0.0.1:{port}", key, flush_interval=0.2)
     for i in range(5):

@@ -107,13 +107,30 @@ def patch(resource: Any, name: str, **options: Any) -> bool:
     return True
 
 
+def iterator_owner(stream: Any) -> Any:
+    """The client's own stream object inside `stream`, which may be another library's wrapper
+    around it (OpenTelemetry's instrumentation wraps it in a `.stream` attribute); None if
+    the stream is of a shape we do not know."""
+    obj = stream
+    for _ in range(4):
+        if any("_iterator" in vars(k) for k in type(obj).__mro__) or "_iterator" in getattr(
+            obj, "__dict__", {}
+        ):
+            return obj
+        inner = getattr(obj, "__dict__", {}).get("stream") or getattr(obj, "__wrapped__", None)
+        if inner is None:
+            return None
+        obj = inner
+    return None
+
+
 def observe_stream(stream: Any, m: Measurement, on_chunk: OnResult) -> Any:
     """Watch a sync stream's items; returns the same stream object."""
-    try:
-        inner = stream._iterator
-    except AttributeError:
+    owner = iterator_owner(stream)
+    if owner is None:
         m.finish()  # a stream of a shape we do not know: latency to the first byte only
         return stream
+    inner = owner._iterator
 
     def watched() -> Iterator[Any]:
         last: float | None = None
@@ -133,17 +150,17 @@ def observe_stream(stream: Any, m: Measurement, on_chunk: OnResult) -> Any:
         finally:
             m.finish(error)
 
-    stream._iterator = watched()
+    owner._iterator = watched()
     return stream
 
 
 def observe_async_stream(stream: Any, m: Measurement, on_chunk: OnResult) -> Any:
     """Watch an async stream's items; returns the same stream object."""
-    try:
-        inner = stream._iterator
-    except AttributeError:
+    owner = iterator_owner(stream)
+    if owner is None:
         m.finish()
         return stream
+    inner = owner._iterator
 
     async def watched() -> AsyncIterator[Any]:
         last: float | None = None
@@ -162,7 +179,7 @@ def observe_async_stream(stream: Any, m: Measurement, on_chunk: OnResult) -> Any
         finally:
             m.finish(error)
 
-    stream._iterator = watched()
+    owner._iterator = watched()
     return stream
 
 
