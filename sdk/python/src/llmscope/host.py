@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,17 +30,25 @@ class GpuReading:
 
 
 class CpuMeter:
-    """CPU busy percent since the previous reading (the first reading primes it)."""
+    """CPU busy percent since the previous reading (made at construction for the first)."""
+
+    # Fewer jiffies than this since the previous reading say nothing; wait that long first.
+    MIN_SPAN_S = 0.25
 
     def __init__(self, proc_stat: str = "/proc/stat") -> None:
         self.proc_stat = proc_stat
         self._last: tuple[int, int] | None = None
+        self._last_at = time.monotonic()
         if psutil is not None:
             psutil.cpu_percent(interval=None)
         else:
             self._last = self._times()
 
     def percent(self) -> float | None:
+        wait = self.MIN_SPAN_S - (time.monotonic() - self._last_at)
+        if wait > 0:
+            time.sleep(wait)
+        self._last_at = time.monotonic()
         if psutil is not None:
             return float(psutil.cpu_percent(interval=None))
         now = self._times()
