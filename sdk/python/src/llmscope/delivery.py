@@ -34,6 +34,7 @@ from .config import Config
 log = logging.getLogger("llmscope")
 
 MAX_BACKOFF_S = 30.0
+_SLOT = "__llmscope_records__"  # where the encoded records go in the body
 MAX_RETRY_AFTER_S = 300.0
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -241,10 +242,7 @@ class Delivery:
             self.prepare(record)
 
     def _post(self, part: list[dict[str, Any]]) -> tuple[int | None, httpx.Response | None]:
-        body = gzip.compress(
-            json.dumps(self.wrap(part), separators=(",", ":"), default=str).encode(),
-            compresslevel=6,
-        )
+        body = gzip.compress(self._encode(part), compresslevel=6)
         if self._http is None:
             self._http = httpx.Client(
                 timeout=self.config.timeout,
@@ -261,6 +259,14 @@ class Delivery:
             log.debug("llmscope: %s unreachable: %s", self.url, exc)
             return None, None
         return response.status_code, response
+
+    def _encode(self, part: list[dict[str, Any]]) -> bytes:
+        # One record at a time: a single json.dumps of a thousand records would hold the GIL
+        # for milliseconds, a pause the application's threads would feel; between two small
+        # calls the interpreter can switch to them.
+        records = ",".join(json.dumps(r, separators=(",", ":"), default=str) for r in part)
+        shell = json.dumps(self.wrap([_SLOT]), separators=(",", ":"))
+        return shell.replace(f'["{_SLOT}"]', f"[{records}]", 1).encode()
 
     def _failed(self, status: int | None) -> None:
         if not self._failing:
