@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "spc",
     "alerts",
     "billing",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

@@ -17,7 +17,7 @@ urlpatterns = [
     path("", include("tenants.urls")),
     path("", include("monitoring.urls")),
     path("", include("monitoring.probes.urls")),
-    path("", include("monitoring.dashboard.urls")),
+    path("", include("dashboard.urls")),
     path("", include("spc.urls")),
 ]
 
