@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from spc.metrics import METRICS, ChartType, Metric
+from spc.chart_metrics import METRICS, ChartType, Metric
 from spc.models import Chart
 
 METRIC_LABELS = {

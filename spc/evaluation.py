@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from monitoring.models import HostSample
 from spc import engine
-from spc.metrics import ChartType, Metric
+from spc.chart_metrics import ChartType, Metric
 from spc.models import Chart, ChartPoint, ControlLimits, Violation
 from spc.rules_text import SMOOTHING_SIGNAL, WESTERN_ELECTRIC_OFFSET
 from spc.series import collect_points, events_for_chart, has_pending_events, to_display

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from spc.metrics import METRICS, PER_EVENT_TYPES, ChartType, Metric, Transform
+from spc.chart_metrics import METRICS, PER_EVENT_TYPES, ChartType, Metric, Transform
 from spc.rules_text import rule_name
 from tenants.models import Organization, Project
 

@@ -22,7 +22,7 @@ from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import Cast, Ln, TruncMinute
 
 from monitoring.models import Event
-from spc.metrics import METRICS, Metric, Transform
+from spc.chart_metrics import METRICS, Metric, Transform
 from spc.models import Chart, ChartPoint
 
 MAX_EVENTS_PER_EVALUATION = 200_000
