@@ -10,6 +10,7 @@ from spc.models import Chart, ControlLimits
 
 
 def to_display(chart: Chart, stats):
+    """Statistics on the chart's scale (a number or an array) back in display units."""
     if chart.transform == Transform.LOG:
         return np.expm1(stats)
     return stats
