@@ -32,6 +32,7 @@ import multiprocessing
 import os
 import statistics
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -167,6 +168,7 @@ def one_call(client: Any, stream: bool) -> float:
     return (time.perf_counter_ns() - start) / 1000.0  # µs
 
 
+
 def measure(plain: Any, instrumented: Any, calls: int, stream: bool):
     for _ in range(max(20, calls // 20)):  # warm-up: connections, pydantic caches
         one_call(plain, stream)
@@ -193,7 +195,7 @@ def report(label: str, base: list[float], sdk: list[float]) -> dict[str, float]:
     added_p50 = figures["sdk_p50"] - figures["base_p50"]
     added_p99 = figures["sdk_p99"] - figures["base_p99"]
     print(
-        f"{label:<28} p50 {figures['base_p50']:8.1f} → {figures['sdk_p50']:8.1f} µs "
+        f"{label:<34} p50 {figures['base_p50']:8.1f} → {figures['sdk_p50']:8.1f} µs "
         f"(added {added_p50:+7.1f})   p99 {figures['base_p99']:8.1f} → "
         f"{figures['sdk_p99']:8.1f} µs (added {added_p99:+8.1f})   "
         f"ratio p50 {figures['sdk_p50'] / figures['base_p50']:.3f}"
@@ -215,15 +217,25 @@ def main() -> int:
     sink_url = f"http://127.0.0.1:{ports.get(timeout=10)}"
     # Calls come far faster here than any app makes LLM calls: a queue that holds them all,
     # so that the figures include delivering every one (the default queue would drop some).
-    client = llmscope.init(api_key="lls_benchmark", base_url=sink_url, max_queue_size=10**6)
-    started = time.monotonic()
-    assert client is not None
 
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"{calls} calls per client per case, alternating; delivery to {sink_url}")
     failed = False
     canned = [CannedClient(), CannedClient()]
     llmscope.instrument_openai(canned[1])
+    # First with delivery held back (the queue only fills: what the app thread pays itself),
+    # then delivering: the difference in p99 is what the delivery thread costs the app.
+    paused = llmscope.init(api_key="lls_benchmark", base_url=sink_url, max_queue_size=10**6)
+    paused.events._thread = threading.current_thread()  # "started": submit never starts one
+    for stream in (False, True):
+        kind = "stream" if stream else "non-stream"
+        report(f"SDK alone, {kind}, held", *measure(*canned, calls * 4, stream))
+    paused.events._thread = None
+    paused.events._queue.clear()
+    llmscope.shutdown()
+    client = llmscope.init(api_key="lls_benchmark", base_url=sink_url, max_queue_size=10**6)
+    assert client is not None
+    started = time.monotonic()
     for stream in (False, True):
         kind = "stream" if stream else "non-stream"
         report(f"SDK alone, {kind}", *measure(*canned, calls * 4, stream))
