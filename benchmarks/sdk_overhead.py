@@ -168,7 +168,6 @@ def one_call(client: Any, stream: bool) -> float:
     return (time.perf_counter_ns() - start) / 1000.0  # µs
 
 
-
 def measure(plain: Any, instrumented: Any, calls: int, stream: bool):
     for _ in range(max(20, calls // 20)):  # warm-up: connections, pydantic caches
         one_call(plain, stream)
