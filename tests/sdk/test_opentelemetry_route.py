@@ -53,9 +53,8 @@ def otel_openai(live_llmscope, key):
     provider.shutdown()
 
 
-def close(a: float, b: float) -> bool:
-    """Two measurements of one call, taken by wrappers nested one in the other."""
-    return abs(a - b) <= max(25.0, 0.1 * max(a, b))
+# What the fake server waited before answering each call, in ms.
+SERVER_DELAY_MS = {"gpt-4o-mini": 50, "gpt-4o": 3 * 50, "gpt-4.1": 0}
 
 
 def test_the_official_instrumentation_and_the_sdk_store_the_same_events(
@@ -89,7 +88,9 @@ def test_the_official_instrumentation_and_the_sdk_store_the_same_events(
         otel_event = by_source["otlp"][model]
         for field in SAME_FIELDS:
             assert getattr(sdk_event, field) == getattr(otel_event, field), (model, field)
-        assert close(sdk_event.latency_ms, otel_event.latency_ms), model
+        # The official instrumentation wraps the client's method and the SDK wraps that: the
+        # span lies inside the SDK's measurement, and both cover the server's wait.
+        assert SERVER_DELAY_MS[model] <= otel_event.latency_ms <= sdk_event.latency_ms + 1.0
     assert by_source["api"]["gpt-4o"].output_tokens == 4
     assert by_source["api"]["gpt-4.1"].error_type == "InternalServerError"
     assert by_source["otlp"]["gpt-4o"].tags == {"service": "chatbot"}
