@@ -7,6 +7,7 @@ import json
 
 PATHS = {
     "rest": "REST API (curl)",
+    "sdk": "Python SDK (OpenAI, Anthropic)",
     "python": "Python (requests)",
     "otel": "OpenTelemetry",
     "probe": "Synthetic probe",
@@ -72,6 +73,23 @@ record_call("gpt-4o-mini", started, None, time.monotonic(), {{"output_tokens": 4
 '''
 
 
+def _sdk_install(base_url: str, key: str) -> str:
+    return (
+        "pip install ./sdk/python   # the llmscope package, from LLMscope's repository\n"
+        f"export LLMSCOPE_URL={base_url}\n"
+        f"export LLMSCOPE_API_KEY={key}\n"
+    )
+
+
+_SDK_APP = """import llmscope
+from openai import OpenAI
+
+llmscope.init()  # reads LLMSCOPE_URL and LLMSCOPE_API_KEY
+client = llmscope.instrument_openai(OpenAI())  # or llmscope.instrument_anthropic(Anthropic())
+# Every call of this client is now recorded: latency, TTFT, tokens, errors.
+"""
+
+
 def _otel(base_url: str, key: str) -> str:
     return (
         "# For any app instrumented with OpenTelemetry GenAI conventions (gen_ai.* spans)\n"
@@ -87,6 +105,11 @@ def snippets(via: str, base_url: str, key: str) -> dict[str, str] | None:
     """{"label": text} for the chosen path; the probe path is a form, not a snippet."""
     if via == "rest":
         return {"Send one event with curl": _curl(base_url, key)}
+    if via == "sdk":
+        return {
+            "Install the SDK and give it the key": _sdk_install(base_url, key),
+            "Two lines in your app": _SDK_APP,
+        }
     if via == "python":
         return {"Record each call from Python": _python(base_url, key)}
     if via == "otel":
