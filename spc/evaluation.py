@@ -23,7 +23,7 @@ from django.utils import timezone
 from monitoring.models import HostSample
 from spc import engine
 from spc.metrics import ChartType, Metric
-from spc.models import Chart, ChartPoint, ControlLimits, Violation
+from spc.models import Chart, ChartPoint, ControlLimits, Signal, Violation
 from spc.rules_text import SMOOTHING_SIGNAL, WESTERN_ELECTRIC_OFFSET
 from spc.series import collect_points, events_for_chart, has_pending_events, to_display
 
@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 CONTEXT_POINTS = 10
 RECENT_POINTS = 50  # an open violation among the last 50 points keeps a chart out of control
 SMOOTHING_LOOKBACK = 500  # EWMA/CUSUM memory beyond this is below (1 − λ)^500: negligible
+SIGNAL_GAP = 5  # a flag within 5 points of the last flag of an open signal joins it
 TELEMETRY_WINDOW = timedelta(seconds=60)
 MAX_RELATED_EVENTS = 20
 
@@ -42,6 +43,10 @@ class Evaluation:
     new_points: list[ChartPoint] = field(default_factory=list)
     new_violations: list[Violation] = field(default_factory=list)
     new_limits: ControlLimits | None = None
+    # Signals this evaluation opened, and earlier open signals it extended; only those with
+    # `judged=True` (the harmful side, or either side of a two-sided chart) should alert.
+    opened_signals: list[Signal] = field(default_factory=list)
+    updated_signals: list[Signal] = field(default_factory=list)
 
 
 def evaluate_chart(chart_id: int, now: datetime | None = None) -> Evaluation | None:
@@ -69,7 +74,7 @@ def evaluate_chart(chart_id: int, now: datetime | None = None) -> Evaluation | N
         elif chart.limits_mode == Chart.LimitsMode.ROLLING and result.new_points:
             limits = result.new_limits = compute_rolling_limits(chart, limits, now)
         if limits is not None:
-            result.new_violations = judge_new_points(chart, limits)
+            result.new_violations = judge_new_points(chart, limits, result)
         extend_contexts(chart)
         chart.status = current_status(chart, limits)
         chart.dirty = has_pending_events(chart)
@@ -238,7 +243,9 @@ class PointRow:
 POINT_FIELDS = ("id", "t", "value", "stat", "n", "key")
 
 
-def judge_new_points(chart: Chart, limits: ControlLimits) -> list[Violation]:
+def judge_new_points(
+    chart: Chart, limits: ControlLimits, result: Evaluation | None = None
+) -> list[Violation]:
     new = [
         PointRow(*row)
         for row in chart.points.filter(pk__gt=chart.evaluated_point_id)
@@ -264,7 +271,7 @@ def judge_new_points(chart: Chart, limits: ControlLimits) -> list[Violation]:
     window = before + new
     stats = np.array([p.stat for p in window])
     sigma = point_sigma(chart, limits, np.array([p.n for p in window], dtype=float))
-    flags = _flags(chart, stats, limits, sigma, rules)
+    flags, sides = _flags(chart, stats, limits, sigma, rules)
     first_new = len(before)
     telemetry = None
     violations = []
@@ -272,32 +279,140 @@ def judge_new_points(chart: Chart, limits: ControlLimits) -> list[Violation]:
         for index in np.flatnonzero(mask[first_new:]) + first_new:
             if telemetry is None:
                 telemetry = _project_sends_telemetry(chart.project_id)
-            violations.append(
-                _violation(chart, limits, window, int(index), rule + offset, telemetry)
-            )
+            violation = _violation(chart, limits, window, int(index), rule + offset, telemetry)
+            violation.side = int(sides[index])
+            violation.judged = chart.judges(violation.side)
+            violations.append(violation)
     chart.evaluated_point_id = new[-1].pk
+    stored: list[Violation] = []
     if violations:
         Violation.objects.bulk_create(violations, ignore_conflicts=True)
         keys = {(v.rule, v.point_id) for v in violations}
-        stored = Violation.objects.filter(chart=chart, point__in=[v.point_id for v in violations])
-        return [v for v in stored if (v.rule, v.point_id) in keys]
-    return []
+        stored = [
+            v
+            for v in Violation.objects.filter(
+                chart=chart, point__in=[v.point_id for v in violations]
+            )
+            if (v.rule, v.point_id) in keys
+        ]
+    group_into_signals(chart, window, stored, result)
+    return stored
 
 
-def _flags(chart, stats, limits, sigma, rules) -> dict[int, np.ndarray]:
+def group_into_signals(
+    chart: Chart, window: list[PointRow], flags: list[Violation], result: Evaluation | None
+) -> None:
+    """Fold new flags into signals: a flag joins the open signal of its side whose last
+    flagged point is at most SIGNAL_GAP points before it, else it opens a new signal.
+    Open signals that the newest point has left more than SIGNAL_GAP points behind close."""
+    position = {p.pk: i for i, p in enumerate(window)}
+    by_pk = {p.pk: p for p in window}
+    open_signals = {s.side: s for s in Signal.objects.filter(chart=chart, state=Signal.State.OPEN)}
+    opened: dict[int, Signal] = {}
+    touched: dict[int, Signal] = {}
+    flags = sorted(flags, key=lambda v: (position.get(v.point_id, -1), v.rule))
+    for flag in flags:
+        point = by_pk[flag.point_id]
+        here = position[flag.point_id]
+        current = open_signals.get(flag.side)
+        if current is not None:
+            last = position.get(current.end_point_id)
+            if last is None or here - last > SIGNAL_GAP:
+                current.state = Signal.State.CLOSED
+                current.save(update_fields=["state"])
+                current = None
+        if current is None:
+            current = Signal.objects.create(
+                organization_id=chart.organization_id,
+                project_id=chart.project_id,
+                chart=chart,
+                side=flag.side,
+                judged=flag.judged,
+                direction=Signal.Direction.HARMFUL
+                if flag.side == chart.harmful_sign
+                else Signal.Direction.GOOD,
+                start_point_id=point.pk,
+                end_point_id=point.pk,
+                worst_point_id=point.pk,
+                start_t=point.t,
+                end_t=point.t,
+                worst_value=point.value,
+                rules=[flag.rule],
+            )
+            open_signals[flag.side] = current
+            opened[current.pk] = current
+        else:
+            if flag.rule not in current.rules:
+                current.rules = sorted([*current.rules, flag.rule])
+            if point.pk != current.end_point_id:
+                first = position.get(current.start_point_id)
+                current.flagged_count += 1
+                current.end_point_id, current.end_t = point.pk, point.t
+                current.point_count = (
+                    here - first + 1 if first is not None else current.point_count + 1
+                )
+            if (point.value - current.worst_value) * _display_side(chart, flag.side) > 0:
+                current.worst_point_id, current.worst_value = point.pk, point.value
+            current.updated_at = timezone.now()
+            if current.pk not in opened:
+                touched[current.pk] = current
+        flag.signal_id = current.pk
+    for signal in {**opened, **touched}.values():
+        signal.save()
+    if flags:
+        for signal_id in {f.signal_id for f in flags}:
+            Violation.objects.filter(
+                pk__in=[f.pk for f in flags if f.signal_id == signal_id]
+            ).update(signal_id=signal_id)
+    newest = len(window) - 1
+    for signal in open_signals.values():
+        last = position.get(signal.end_point_id)
+        if last is None or newest - last > SIGNAL_GAP:
+            Signal.objects.filter(pk=signal.pk).update(state=Signal.State.CLOSED)
+            signal.state = Signal.State.CLOSED
+    if result is not None:
+        result.opened_signals = list(opened.values())
+        result.updated_signals = list(touched.values())
+
+
+def _display_side(chart: Chart, side: int) -> int:
+    """Display values keep the order of the statistic (log1p is increasing)."""
+    return side
+
+
+def _flags(chart, stats, limits, sigma, rules) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """The rules' flags per point, and the side (+1 above, −1 below) of each point: of the
+    point against the centre line, of the EWMA statistic, or of the CUSUM that fired."""
+    side = np.where(stats >= limits.center, 1, -1)
     if chart.chart_type == ChartType.EWMA:
         result = engine.ewma(
             stats, limits.center, limits.sigma, lam=chart.ewma_lambda, L=chart.ewma_l
         )
-        return {SMOOTHING_SIGNAL: result.flags}
+        side = np.where(result.statistic >= limits.center, 1, -1)
+        return {SMOOTHING_SIGNAL: result.flags}, side
     if chart.chart_type == ChartType.CUSUM:
         result = engine.cusum(stats, limits.center, limits.sigma, k=chart.cusum_k, h=chart.cusum_h)
-        return {SMOOTHING_SIGNAL: result.flags}
+        side = np.where(result.upper >= result.lower, 1, -1)
+        return {SMOOTHING_SIGNAL: result.flags}, side
     if chart.rule_set == Chart.RuleSet.WESTERN_ELECTRIC:
-        return engine.western_electric_rules(
+        flags = engine.western_electric_rules(
             stats, limits.center, sigma, rules=rules, params=_params(chart)
         )
-    return engine.nelson_rules(stats, limits.center, sigma, rules=rules, params=_params(chart))
+    else:
+        flags = engine.nelson_rules(stats, limits.center, sigma, rules=rules, params=_params(chart))
+    if 3 in flags and chart.rule_set == Chart.RuleSet.NELSON:
+        # a trend's direction is that of its last step, wherever it sits
+        trend_side = np.concatenate([[1], np.where(np.diff(stats) >= 0, 1, -1)])
+        side = np.where(flags[3] & ~_any_other(flags, 3), trend_side, side)
+    return flags, side
+
+
+def _any_other(flags: dict[int, np.ndarray], rule: int) -> np.ndarray:
+    out = np.zeros_like(next(iter(flags.values())))
+    for r, f in flags.items():
+        if r != rule:
+            out |= f
+    return out
 
 
 def display_limits(chart: Chart, limits: ControlLimits, n: float | None = None) -> dict:
@@ -400,7 +515,7 @@ def current_status(chart: Chart, limits: ControlLimits | None) -> str:
     ]
     threshold = recent[0] if recent else 0
     open_recent = Violation.objects.filter(
-        chart=chart, status=Violation.Status.OPEN, point_id__gte=threshold
+        chart=chart, status=Violation.Status.OPEN, judged=True, point_id__gte=threshold
     ).exists()
     return Chart.Status.OUT_OF_CONTROL if open_recent else Chart.Status.IN_CONTROL
 

@@ -11,7 +11,14 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from spc.metrics import METRICS, PER_EVENT_TYPES, ChartType, Metric, Transform
+from spc.metrics import (
+    HARMFUL_DIRECTION,
+    METRICS,
+    PER_EVENT_TYPES,
+    ChartType,
+    Metric,
+    Transform,
+)
 from spc.rules_text import rule_name
 from tenants.models import Organization, Project
 
@@ -44,6 +51,10 @@ class Chart(models.Model):
         FROZEN = "frozen", "Frozen after the baseline"
         ROLLING = "rolling", "Rolling over the last N points"
 
+    class JudgedSides(models.TextChoices):
+        HARMFUL = "harmful", "Only the harmful direction"
+        BOTH = "both", "Both directions"
+
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="charts")
     name = models.CharField(max_length=200)
@@ -66,6 +77,9 @@ class Chart(models.Model):
     cusum_k = models.FloatField(default=0.5)
     cusum_h = models.FloatField(default=5.0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.BASELINE)
+    judged_sides = models.CharField(
+        max_length=8, choices=JudgedSides.choices, default=JudgedSides.HARMFUL
+    )
     auto_created = models.BooleanField(default=False)
     # Points before this moment do not count towards the current baseline (None: from the
     # first point on).
@@ -113,6 +127,15 @@ class Chart(models.Model):
     @property
     def unit(self) -> str:
         return METRICS[self.metric].unit
+
+    @property
+    def harmful_sign(self) -> int:
+        """+1 when higher values are worse, −1 when lower values are."""
+        return HARMFUL_DIRECTION.get(self.metric, 1)
+
+    def judges(self, sign: int) -> bool:
+        """Whether a flag on side `sign` (+1 above, −1 below the centre) counts."""
+        return self.judged_sides == Chart.JudgedSides.BOTH or sign == self.harmful_sign
 
     def phase_points(self) -> models.QuerySet:
         """The points of the current phase (since the last baseline reset)."""
@@ -202,6 +225,13 @@ class Violation(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="violations")
     chart = models.ForeignKey(Chart, on_delete=models.CASCADE, related_name="violations")
     point = models.ForeignKey(ChartPoint, on_delete=models.CASCADE, related_name="violations")
+    signal = models.ForeignKey(
+        "Signal", null=True, blank=True, on_delete=models.SET_NULL, related_name="flags"
+    )
+    # +1: the point is above the centre line (for EWMA/CUSUM: the statistic), −1 below
+    side = models.SmallIntegerField(default=1)
+    # whether the chart judges that side (False: "unusual, in the good direction")
+    judged = models.BooleanField(default=True)
     rule = models.PositiveSmallIntegerField()
     t = models.DateTimeField()
     value = models.FloatField()
@@ -297,6 +327,64 @@ class Violation(models.Model):
         from spc.evaluation import refresh_status
 
         refresh_status(self.chart)
+
+
+class SignalQuerySet(models.QuerySet):
+    def for_project(self, project: Project) -> SignalQuerySet:
+        return self.filter(project=project)
+
+
+class Signal(models.Model):
+    """One special cause as a person sees it: consecutive flagged points of one chart (any
+    rule, same side) within a short gap, stored once and growing while flags continue.
+
+    The per-point flags (`Violation`) stay inside it (`flags`). A signal on a side the
+    chart does not judge is "unusual, in the good direction": shown, but it neither changes
+    the chart's status nor alerts.
+    """
+
+    class Direction(models.TextChoices):
+        HARMFUL = "harmful", "Harmful direction"
+        GOOD = "good", "Unusual, in the good direction"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open (still growing)"
+        CLOSED = "closed", "Closed"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="signals")
+    chart = models.ForeignKey(Chart, on_delete=models.CASCADE, related_name="signals")
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    side = models.SmallIntegerField()
+    judged = models.BooleanField(default=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN)
+    start_point = models.ForeignKey(ChartPoint, on_delete=models.CASCADE, related_name="+")
+    end_point = models.ForeignKey(ChartPoint, on_delete=models.CASCADE, related_name="+")
+    worst_point = models.ForeignKey(ChartPoint, on_delete=models.CASCADE, related_name="+")
+    start_t = models.DateTimeField()
+    end_t = models.DateTimeField()
+    worst_value = models.FloatField()
+    rules = models.JSONField(default=list)
+    point_count = models.PositiveIntegerField(default=1)  # points covered, start to end
+    flagged_count = models.PositiveIntegerField(default=1)  # of which flagged
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = SignalQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["project", "-start_t"], name="signal_project_time"),
+            models.Index(fields=["chart", "state"], name="signal_chart_state"),
+        ]
+        ordering = ["-start_t", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.chart}: signal from {self.start_t:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def rule_names(self) -> list[str]:
+        return [rule_name(r) for r in self.rules]
 
 
 STRUCTURAL_FIELDS = ("metric", "chart_type", "transform", "filter", "subgroup_seconds")

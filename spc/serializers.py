@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from spc.models import Chart, ControlLimits, Violation
+from spc.models import Chart, ControlLimits, Signal, Violation
 
 
 def iso(t) -> str | None:
@@ -55,3 +55,27 @@ def violation_payload(v: Violation) -> dict:
         "acknowledged_at": iso(v.acknowledged_at),
         "resolved_at": iso(v.resolved_at),
     }
+
+
+def signal_payload(s: Signal, flags: list[Violation] | None = None) -> dict:
+    """A signal: consecutive flags of one chart; `flags` lists the per-point flags in it."""
+    payload = {
+        "id": s.pk,
+        "chart": s.chart_id,
+        "direction": s.direction,
+        "judged": s.judged,
+        "state": s.state,
+        "start": iso(s.start_t),
+        "end": iso(s.end_t),
+        "rules": s.rules,
+        "rule_names": s.rule_names,
+        "worst": {"t": None, "value": s.worst_value},
+        "points": s.point_count,
+        "flagged_points": s.flagged_count,
+    }
+    if flags is not None:
+        payload["flags"] = [
+            {"id": v.pk, "rule": v.rule, "rule_name": v.rule_name, "t": iso(v.t), "value": v.value}
+            for v in flags
+        ]
+    return payload
