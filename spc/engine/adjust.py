@@ -103,6 +103,15 @@ def _false_alarm_probability(c: np.ndarray, draws: BaselineDraws, side: Side) ->
     return up + down
 
 
+def guarded_coverage(coverage: float, replicates: int) -> float:
+    """The quantile level actually used: ``coverage`` plus one binomial standard error of
+    the bootstrap, so that the finite number of replicates does not, on average, leave the
+    guarantee a little short (with 1,000 replicates: 0.9 → 0.9095)."""
+    if not 0.0 < coverage < 1.0:
+        raise ValueError(f"coverage must be in (0, 1), got {coverage}")
+    return min(coverage + float(np.sqrt(coverage * (1 - coverage) / replicates)), 0.999)
+
+
 def shewhart_thresholds(target_arl: float, draws: BaselineDraws, side: Side = "both"):
     """Per replicate, the rule-1 multiplier c whose in-control ARL is exactly the target."""
     goal = 1.0 / float(target_arl)
@@ -171,6 +180,7 @@ def adjusted_shewhart_k(
     Returns ``inf`` when no k can meet it (the run rules alone false-alarm too often).
     """
     rules = tuple(sorted(set(rules)))
+    coverage = guarded_coverage(coverage, draws.mean.size)
     if rules == (1,):
         return float(np.quantile(shewhart_thresholds(target_arl, draws, side), coverage))
 
@@ -198,6 +208,8 @@ def adjusted_ewma_L(
     """EWMA multiplier L meeting the target with probability ``coverage`` (bootstrap);
     ``start``: a first guess (the known-parameter L)."""
 
+    coverage = guarded_coverage(coverage, draws.mean.size)
+
     def arls(L: float) -> np.ndarray:
         return np.asarray(ewma_arl(lam, L, mean=draws.mean, sd=draws.sd, side=side, cells=(11, 21)))
 
@@ -215,6 +227,8 @@ def adjusted_cusum_h(
 ) -> float:
     """CUSUM decision interval h meeting the target with probability ``coverage``;
     ``start``: a first guess (the known-parameter h)."""
+
+    coverage = guarded_coverage(coverage, draws.mean.size)
 
     def arls(h: float) -> np.ndarray:
         return np.asarray(cusum_arl(k, h, mean=draws.mean, sd=draws.sd, side=side, cells=(11, 21)))
