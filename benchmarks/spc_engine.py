@@ -5,7 +5,7 @@ Run:  python benchmarks/spc_engine.py [--sizes 1000 100000 1000000] [--repeat 5]
 
 Design timing: for each chart kind, one call of the engine's budget design (known-parameter
 threshold by the Markov-chain ARL, then the Gandy-Kvaloy bootstrap adjustment for the
-baseline: 1,000 replicates for Shewhart, 200 for EWMA/CUSUM), a point every 10 s, one false
+baseline: 4,000 replicates for Shewhart, 200 for EWMA/CUSUM), a point every 10 s, one false
 alarm a week, harmful side only, 200-point baseline; best of ``--repeat``. The baseline in
 the same run is the known-parameter design alone (no adjustment).
 
