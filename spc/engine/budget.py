@@ -35,7 +35,7 @@ from .adjust import (
     adjusted_shewhart_k,
     baseline_draws,
 )
-from .arl import ZONE_RULES, Side, cusum_arl, ewma_arl, run_rule_rate, shewhart_arl
+from .arl import ZONE_RULES, Side, cusum_arl, ewma_arl, norm_ppf, run_rule_rate, shewhart_arl
 
 SECONDS_PER_DAY = 86_400.0
 DEFAULT_BUDGET_DAYS = 7.0
@@ -128,7 +128,10 @@ def _combined_arl(
 
 
 def _k_for(target: float, zone, other, params, side: str) -> float:
-    """Smallest k with known-parameter ARL ≥ target (inf if none), by bisection."""
+    """Smallest k with known-parameter ARL ≥ target (inf if none): in closed form for rule 1
+    alone, else by bisection."""
+    if zone == (1,) and not other:
+        return norm_ppf(1.0 - (1.0 if side != "both" else 0.5) / target)
     if _combined_arl(K_MAX, zone, other, params, side) < target:
         return float("inf")
     lo, hi = 1.0, K_MAX
