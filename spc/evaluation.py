@@ -24,10 +24,11 @@ from django.utils import timezone
 from monitoring.models import HostSample
 from spc import engine
 from spc.chart_metrics import ChartType, Metric
+from spc.design import design_chart
 from spc.display import display_limits
 from spc.hooks import evaluation_committed
 from spc.live import publish_evaluation
-from spc.models import Chart, ChartPoint, ControlLimits, Signal, Violation
+from spc.models import PROVISIONAL_MIN_POINTS, Chart, ChartPoint, ControlLimits, Signal, Violation
 from spc.rules_text import SMOOTHING_SIGNAL, WESTERN_ELECTRIC_OFFSET
 from spc.series import collect_points, events_for_chart, has_pending_events
 
@@ -46,6 +47,8 @@ class Evaluation:
     new_points: list[ChartPoint] = field(default_factory=list)
     new_violations: list[Violation] = field(default_factory=list)
     new_limits: ControlLimits | None = None
+    # While the baseline is short: the provisional limits now shown (never judged with).
+    provisional_limits: ControlLimits | None = None
     # Signals this evaluation opened, and earlier open signals it extended; only those with
     # `judged=True` (the harmful side, or either side of a two-sided chart) should alert.
     opened_signals: list[Signal] = field(default_factory=list)
@@ -74,6 +77,8 @@ def evaluate_chart(chart_id: int, now: datetime | None = None) -> Evaluation | N
             return result
         if limits is None:
             limits = result.new_limits = compute_baseline_limits(chart, now)
+            if limits is None and result.new_points:
+                result.provisional_limits = compute_provisional_limits(chart, now)
         elif chart.limits_mode == Chart.LimitsMode.ROLLING and result.new_points:
             limits = result.new_limits = compute_rolling_limits(chart, limits, now)
         if limits is not None:
@@ -120,22 +125,32 @@ def _baseline_points(chart: Chart) -> list[ChartPoint]:
     return list(chart.phase_points().order_by("id")[: chart.baseline_size])
 
 
+def _first_estimates(chart: Chart, points) -> tuple[float, float]:
+    """(p̄ or 0, typical subgroup size) before phase I: what a p chart's design needs."""
+    sizes = np.array([p.n for p in points], dtype=float)
+    typical = float(max(1.0, np.round(sizes.mean()))) if sizes.size else 1.0
+    if chart.metric != Metric.ERROR_RATE or chart.is_per_event:
+        return 0.0, typical
+    defectives = float(sum(p.defectives for p in points))
+    return max(defectives, 0.5) / max(float(sizes.sum()), 1.0), typical
+
+
 def _limits_from_points(
-    chart: Chart, points: list[ChartPoint]
-) -> tuple[float, float, float, float, float]:
-    """(center, sigma, ucl, lcl, typical_n) from baseline points, out-of-control points
-    excluded iteratively (phase I). Raises ValueError (ZeroVariationError) when impossible."""
+    chart: Chart, points: list[ChartPoint], k: float
+) -> tuple[float, float, float, np.ndarray]:
+    """(center, sigma, typical_n, kept mask) from baseline points, points beyond ±kσ excluded
+    iteratively (phase I). Raises ValueError (ZeroVariationError) when impossible."""
     stats = np.array([p.stat for p in points])
     sizes = np.array([p.n for p in points], dtype=float)
     if chart.is_per_event:
-        lim, _kept = engine.phase_one(stats, rules=(1,))
-        return lim.center, lim.sigma, lim.ucl, lim.lcl, 1.0
+        lim, kept = engine.phase_one(stats, rules=(1,), k=k)
+        return lim.center, lim.sigma, 1.0, kept
     if chart.metric == Metric.ERROR_RATE:
-        return _p_phase_one(np.array([p.defectives for p in points], dtype=float), sizes)
-    return _xbar_phase_one(stats, np.array([p.spread for p in points]), sizes)
+        return _p_phase_one(np.array([p.defectives for p in points], dtype=float), sizes, k)
+    return _xbar_phase_one(stats, np.array([p.spread for p in points]), sizes, k)
 
 
-def _p_phase_one(defectives: np.ndarray, sizes: np.ndarray):
+def _p_phase_one(defectives: np.ndarray, sizes: np.ndarray, k: float):
     keep = np.ones(sizes.size, dtype=bool)
     if defectives.sum() == 0:
         # No error in the whole baseline gives p̄ = 0 and σ = 0: count it as half an error
@@ -146,50 +161,76 @@ def _p_phase_one(defectives: np.ndarray, sizes: np.ndarray):
         lim = engine.p_limits(defectives[keep], sizes[keep])
         unit_sigma = float(np.sqrt(lim.center * (1 - lim.center)))
         flags = engine.nelson_rules(
-            defectives / sizes, lim.center, unit_sigma / np.sqrt(sizes), rules=(1,)
+            defectives / sizes, lim.center, unit_sigma / np.sqrt(sizes), rules=(1,), params={1: k}
         )[1]
         if not (flags & keep).any() or (keep & ~flags).sum() < 2:
             break
         keep &= ~flags
     typical = float(np.round(sizes[keep].mean()))
-    half = 3 * unit_sigma / np.sqrt(typical)
-    return lim.center, unit_sigma, lim.center + half, max(0.0, lim.center - half), typical
+    return lim.center, unit_sigma, typical, keep
 
 
-def _xbar_phase_one(means: np.ndarray, spreads: np.ndarray, sizes: np.ndarray):
+def _xbar_phase_one(means: np.ndarray, spreads: np.ndarray, sizes: np.ndarray, k: float):
     keep = sizes >= 2  # a subgroup of one has no spread to pool
     if keep.sum() < 2:
         raise ValueError("fewer than 2 subgroups with 2 or more calls")
     for _ in range(10):
         lim = engine.xbar_s_limits_from_summaries(means[keep], spreads[keep], sizes[keep])
-        flags = engine.nelson_rules(means, lim.center, lim.sigma / np.sqrt(sizes), rules=(1,))[1]
+        flags = engine.nelson_rules(
+            means, lim.center, lim.sigma / np.sqrt(sizes), rules=(1,), params={1: k}
+        )[1]
         if not (flags & keep).any() or (keep & ~flags).sum() < 2:
             break
         keep &= ~flags
     typical = float(np.round(sizes[keep].mean()))
-    return lim.center, lim.sigma, lim.ucl, lim.lcl, typical
+    return lim.center, lim.sigma, typical, keep
 
 
-def _new_limits(chart: Chart, points, now: datetime, rolling: bool = False):
-    """Phase I on `points`, stored as the chart's new limits; None when no limits can come of
-    them (a baseline without variation: the chart keeps collecting)."""
+def _new_limits(
+    chart: Chart, points, now: datetime, rolling: bool = False, provisional: bool = False
+):
+    """Limits designed under the chart's budget (`spc.design`), phase I on `points` at the
+    designed multiplier; stored as the chart's new limits (or its provisional ones). None
+    when no limits can come of them (a baseline without variation: the chart keeps
+    collecting)."""
+    p_bar, typical = _first_estimates(chart, points)
+    design = design_chart(chart, points, p_bar, typical)
     try:
-        center, sigma, ucl, lcl, typical_n = _limits_from_points(chart, points)
+        center, sigma, typical_n, kept = _limits_from_points(chart, points, design.k)
     except ValueError as exc:
         logger.info("chart %s: no limits from these points yet (%s)", chart.pk, exc)
         return None
-    return ControlLimits.objects.create(
-        chart=chart,
-        center=center,
-        sigma=sigma,
-        ucl=ucl,
-        lcl=lcl,
-        typical_n=typical_n,
-        baseline_n=len(points),
-        rolling=rolling,
-        computed_at=now,
-        valid_from=points[-1].t,
-    )
+    half = design.k * (sigma if chart.is_per_event else sigma / np.sqrt(typical_n))
+    lcl = center - half
+    if chart.metric == Metric.ERROR_RATE:
+        lcl = max(0.0, lcl)
+    fields = {
+        "center": center,
+        "sigma": sigma,
+        "ucl": center + half,
+        "lcl": lcl,
+        "typical_n": typical_n,
+        "baseline_n": len(points),
+        "rolling": rolling,
+        "provisional": provisional,
+        "computed_at": now,
+        "valid_from": points[-1].t,
+        "k": design.k,
+        "rules": design.rules,
+        "dropped_rules": design.dropped,
+        "ewma_l": design.ewma_l,
+        "cusum_h": design.cusum_h,
+        "design": design.info,
+        "excluded_point_ids": [p.pk for p, keep in zip(points, kept, strict=True) if not keep],
+    }
+    if provisional:
+        current = chart.provisional_limits()
+        if current is not None:
+            for name, value in fields.items():
+                setattr(current, name, value)
+            current.save()
+            return current
+    return ControlLimits.objects.create(chart=chart, **fields)
 
 
 def compute_baseline_limits(chart: Chart, now: datetime) -> ControlLimits | None:
@@ -200,7 +241,19 @@ def compute_baseline_limits(chart: Chart, now: datetime) -> ControlLimits | None
     if limits is not None:
         # Baseline points are the phase I sample: the rules judge only the points after it.
         chart.evaluated_point_id = max(chart.evaluated_point_id, points[-1].pk)
+        chart.limits_history.filter(provisional=True).delete()
     return limits
+
+
+def compute_provisional_limits(chart: Chart, now: datetime) -> ControlLimits | None:
+    """While the baseline is short: limits from the points so far, designed for their number
+    (so wider than the final ones), shown and labelled provisional. The rules do not judge
+    with them: a point flagged against limits that will still move would be a flag to
+    retract, and every baseline point is judged by phase I once the baseline is complete."""
+    points = _baseline_points(chart)
+    if len(points) < min(PROVISIONAL_MIN_POINTS, chart.baseline_size):
+        return None
+    return _new_limits(chart, points, now, provisional=True)
 
 
 def compute_rolling_limits(chart: Chart, current: ControlLimits, now: datetime):
@@ -223,15 +276,21 @@ def compute_rolling_limits(chart: Chart, current: ControlLimits, now: datetime):
 # --- Rules -------------------------------------------------------------------------------
 
 
-def _rule_ids(chart: Chart) -> tuple[list[int], int]:
-    """The engine's rule numbers for this chart, and the offset that stores them."""
+def _rule_ids(chart: Chart, limits: ControlLimits | None = None) -> tuple[list[int], int]:
+    """The engine's rule numbers for this chart (those its limits' design kept, else the
+    chart's own), and the offset that stores them."""
+    chosen = (limits.rules if limits is not None else None) or chart.rules
     if chart.rule_set == Chart.RuleSet.WESTERN_ELECTRIC:
-        return [r for r in chart.rules if 1 <= r <= 4] or [1, 2, 3, 4], WESTERN_ELECTRIC_OFFSET
-    return [r for r in chart.rules if 1 <= r <= 8] or [1, 2, 3, 5], 0
+        return [r for r in chosen if 1 <= r <= 4] or [1, 2, 3, 4], WESTERN_ELECTRIC_OFFSET
+    return [r for r in chosen if 1 <= r <= 8] or [1, 2, 3, 5], 0
 
 
-def _params(chart: Chart) -> dict[int, float]:
-    return {int(k): v for k, v in (chart.rule_params or {}).items()}
+def _params(chart: Chart, limits: ControlLimits | None = None) -> dict[int, float]:
+    """The rules' K; rule 1's multiplier is the limits' k (3 in the classic design)."""
+    params = {int(k): v for k, v in (chart.rule_params or {}).items()}
+    if limits is not None:
+        params[1] = limits.k
+    return params
 
 
 def point_sigma(chart: Chart, limits: ControlLimits, sizes: np.ndarray) -> np.ndarray | float:
@@ -271,13 +330,13 @@ def judge_new_points(
     ]
     if not new:
         return []
-    rules, offset = _rule_ids(chart)
+    rules, offset = _rule_ids(chart, limits)
     if chart.chart_type in (ChartType.EWMA, ChartType.CUSUM):
         depth = SMOOTHING_LOOKBACK
     elif chart.rule_set == Chart.RuleSet.WESTERN_ELECTRIC:
         depth = max(8, CONTEXT_POINTS)
     else:
-        depth = max(engine.lookback(rules, _params(chart)), CONTEXT_POINTS)
+        depth = max(engine.lookback(rules, _params(chart, limits)), CONTEXT_POINTS)
     before = [
         PointRow(*row)
         for row in chart.phase_points()
@@ -402,21 +461,23 @@ def _flags(chart, stats, limits, sigma, rules) -> tuple[dict[int, np.ndarray], n
     point against the centre line, of the EWMA statistic, or of the CUSUM that fired."""
     side = np.where(stats >= limits.center, 1, -1)
     if chart.chart_type == ChartType.EWMA:
-        result = engine.ewma(
-            stats, limits.center, limits.sigma, lam=chart.ewma_lambda, L=chart.ewma_l
-        )
+        L = limits.ewma_l or chart.ewma_l
+        result = engine.ewma(stats, limits.center, limits.sigma, lam=chart.ewma_lambda, L=L)
         side = np.where(result.statistic >= limits.center, 1, -1)
         return {SMOOTHING_SIGNAL: result.flags}, side
     if chart.chart_type == ChartType.CUSUM:
-        result = engine.cusum(stats, limits.center, limits.sigma, k=chart.cusum_k, h=chart.cusum_h)
+        h = limits.cusum_h or chart.cusum_h
+        result = engine.cusum(stats, limits.center, limits.sigma, k=chart.cusum_k, h=h)
         side = np.where(result.upper >= result.lower, 1, -1)
         return {SMOOTHING_SIGNAL: result.flags}, side
     if chart.rule_set == Chart.RuleSet.WESTERN_ELECTRIC:
         flags = engine.western_electric_rules(
-            stats, limits.center, sigma, rules=rules, params=_params(chart)
+            stats, limits.center, sigma, rules=rules, params=_params(chart, limits)
         )
     else:
-        flags = engine.nelson_rules(stats, limits.center, sigma, rules=rules, params=_params(chart))
+        flags = engine.nelson_rules(
+            stats, limits.center, sigma, rules=rules, params=_params(chart, limits)
+        )
     if 3 in flags and chart.rule_set == Chart.RuleSet.NELSON:
         # a trend's direction is that of its last step, wherever it sits
         trend_side = np.concatenate([[1], np.where(np.diff(stats) >= 0, 1, -1)])

@@ -23,6 +23,15 @@ from spc.rules_text import rule_name
 from tenants.models import Organization, Project
 
 DEFAULT_RULES = [1, 2, 3, 5]
+# Default baselines, sized for the estimation-error adjustment (spc.design): with 200
+# individual points the adjusted rule-1 multiplier is within about 0.35σ of the one known
+# parameters would need (20 points: 1.5σ; 50: 0.8σ; 500: 0.25σ for twice the wait), so a
+# shift is found nearly as fast as with known limits; 50 subgroups pool enough calls that
+# their σ is well known, and halve the 25-subgroup error of the centre line.
+DEFAULT_BASELINE_POINTS = 200
+DEFAULT_BASELINE_SUBGROUPS = 50
+# Provisional limits are shown from this many points on, until the baseline is complete.
+PROVISIONAL_MIN_POINTS = 20
 RECENT_POINTS = 50  # an open violation among the last 50 points keeps a chart out of control
 
 
@@ -56,6 +65,10 @@ class Chart(models.Model):
         HARMFUL = "harmful", "Only the harmful direction"
         BOTH = "both", "Both directions"
 
+    class LimitsDesign(models.TextChoices):
+        BUDGET = "budget", "Under the false-alarm budget"
+        CLASSIC = "classic", "Classic: 3σ and the rules as chosen"
+
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="charts")
     name = models.CharField(max_length=200)
@@ -68,7 +81,12 @@ class Chart(models.Model):
     rule_set = models.CharField(max_length=20, choices=RuleSet.choices, default=RuleSet.NELSON)
     rules = models.JSONField(default=list)
     rule_params = models.JSONField(default=dict, blank=True)
-    baseline_size = models.PositiveIntegerField(default=50)
+    baseline_size = models.PositiveIntegerField(default=DEFAULT_BASELINE_POINTS)
+    limits_design = models.CharField(
+        max_length=8, choices=LimitsDesign.choices, default=LimitsDesign.BUDGET
+    )
+    # At most one false alarm per this many days (None: the project's default).
+    false_alarm_budget_days = models.FloatField(null=True, blank=True)
     limits_mode = models.CharField(
         max_length=10, choices=LimitsMode.choices, default=LimitsMode.FROZEN
     )
@@ -141,8 +159,35 @@ class Chart(models.Model):
             return self.points.all()
         return self.points.filter(t__gte=self.baseline_started_at)
 
+    @property
+    def budget_days(self) -> float:
+        """The false-alarm budget in force: the chart's own, else its project's."""
+        if self.false_alarm_budget_days:
+            return float(self.false_alarm_budget_days)
+        return float(self.project.false_alarm_budget_days)
+
+    @property
+    def judged_side(self) -> str:
+        """The engine's name for the judged sides: "upper", "lower" or "both"."""
+        if self.judged_sides == Chart.JudgedSides.BOTH:
+            return "both"
+        return "upper" if self.harmful_sign > 0 else "lower"
+
     def current_limits(self) -> ControlLimits | None:
-        return self.limits_history.filter(valid_to__isnull=True).order_by("-computed_at").first()
+        """The limits the rules judge with (None while the baseline is collected)."""
+        return (
+            self.limits_history.filter(valid_to__isnull=True, provisional=False)
+            .order_by("-computed_at")
+            .first()
+        )
+
+    def provisional_limits(self) -> ControlLimits | None:
+        """Limits from the baseline points so far, shown while it is short; never judged."""
+        return (
+            self.limits_history.filter(valid_to__isnull=True, provisional=True)
+            .order_by("-computed_at")
+            .first()
+        )
 
     def status_under(self, limits: ControlLimits | None) -> str:
         """The status these limits give: baseline without limits, out of control while an open
@@ -192,6 +237,19 @@ class ControlLimits(models.Model):
     typical_n = models.FloatField(default=1)
     baseline_n = models.PositiveIntegerField()
     rolling = models.BooleanField(default=False)
+    # Shown while the baseline is still short; the rules do not judge with them.
+    provisional = models.BooleanField(default=False)
+    # The design (spc.design): the rule-1 multiplier, the rules kept (in the chart's rule
+    # numbering; empty: the chart's own) and why the others were turned off, the EWMA L
+    # and CUSUM h (None: the chart's own), and the figures behind them (`design`).
+    k = models.FloatField(default=3.0)
+    rules = models.JSONField(default=list, blank=True)
+    dropped_rules = models.JSONField(default=dict, blank=True)
+    ewma_l = models.FloatField(null=True, blank=True)
+    cusum_h = models.FloatField(null=True, blank=True)
+    design = models.JSONField(default=dict, blank=True)
+    # Baseline points that phase I left out (outside the limits it converged to).
+    excluded_point_ids = models.JSONField(default=list, blank=True)
     computed_at = models.DateTimeField(default=timezone.now)
     valid_from = models.DateTimeField()
     valid_to = models.DateTimeField(null=True, blank=True)

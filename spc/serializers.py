@@ -34,6 +34,30 @@ def chart_limits_payload(chart: Chart, limits: ControlLimits | None) -> dict | N
         "valid_from": iso(limits.valid_from),
         "valid_to": iso(limits.valid_to),
         "rolling": limits.rolling,
+        **limits_design_payload(limits),
+    }
+
+
+def limits_design_payload(limits: ControlLimits) -> dict:
+    """How the limits were designed: the multiplier, the rules kept and why others are off,
+    the expected false alarms, the autocorrelation check (added fields)."""
+    info = limits.design or {}
+    return {
+        "provisional": limits.provisional,
+        "k": limits.k,
+        "rules": limits.rules,
+        "rules_off": [
+            {"rule": int(rule), "reason": reason} for rule, reason in limits.dropped_rules.items()
+        ],
+        "ewma_l": limits.ewma_l,
+        "cusum_h": limits.cusum_h,
+        "budget_days": info.get("budget_days"),
+        "points_per_day": info.get("points_per_day"),
+        "expected_false_alarms_per_week": info.get("false_alarms_per_week"),
+        "expected_false_alarms": info.get("false_alarms_words"),
+        "autocorrelation": info.get("autocorrelation"),
+        "autocorrelation_warning": info.get("autocorrelation_warning"),
+        "excluded_points": len(limits.excluded_point_ids or []),
     }
 
 

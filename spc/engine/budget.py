@@ -328,3 +328,93 @@ def lag1_autocorrelation(values) -> float:
 
 #: r₁ above this makes moving-range σ too small and the limits too tight.
 AUTOCORRELATION_WARNING = 0.3
+
+
+def _binomial_upper_tail(n: int, p: float) -> np.ndarray:
+    """P(X ≥ c) for c = 0..n, X ~ Bin(n, p), in log space (no underflow for large n)."""
+    c = np.arange(n + 1, dtype=float)
+    if p <= 0.0:
+        return (c == 0).astype(float)
+    if p >= 1.0:
+        return np.ones(n + 1)
+    steps = np.log(n - c[:-1]) - np.log(c[:-1] + 1.0) + np.log(p) - np.log1p(-p)
+    log_pmf = n * np.log1p(-p) + np.concatenate([[0.0], np.cumsum(steps)])
+    pmf = np.exp(log_pmf - log_pmf.max())
+    pmf /= pmf.sum()
+    return np.cumsum(pmf[::-1])[::-1]
+
+
+def proportion_upper_bound(defectives: float, trials: float, coverage: float) -> float:
+    """One-sided ``coverage`` upper confidence bound for a proportion (Clopper-Pearson, by
+    bisection on the binomial tail): the p̄ a p chart designs for, so that an estimate
+    from a short baseline does not leave the limits too tight."""
+    n = max(round(trials), 1)
+    x = min(max(round(defectives), 0), n)
+    if x >= n:
+        return 1.0
+    lo, hi = x / n, 1.0
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        # P(X ≤ x | mid) = 1 − P(X ≥ x + 1)
+        if 1.0 - _binomial_upper_tail(n, mid)[x + 1] > 1.0 - coverage:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+@dataclass(frozen=True)
+class ProportionDesign:
+    """p chart under the budget: flag a subgroup of ``typical_n`` calls with ``count`` or
+    more failures (``k``: the same threshold as a multiplier of σ/√n about p̄)."""
+
+    k: float
+    count: int
+    p_design: float
+    target: float
+    arl0: float
+    points_per_day: float
+
+    @property
+    def false_alarms_per_week(self) -> float:
+        return false_alarms_per_week(self.arl0, self.points_per_day)
+
+
+def design_p(
+    points_per_day: float,
+    budget_days: float,
+    p_bar: float,
+    baseline_trials: float,
+    typical_n: float,
+    *,
+    coverage: float = DEFAULT_COVERAGE,
+) -> ProportionDesign:
+    """Upper limit of a p chart under the budget, from the exact binomial tail.
+
+    Error counts in small subgroups are far from normal (a probe's 6 calls a minute with
+    p̄ = 0.5 % make any single failure a "3σ" point), so the limit is the smallest count c
+    with P(X ≥ c) ≤ 1/target for X ~ Bin(n, p_u), n the typical subgroup size and p_u the
+    ``coverage`` upper confidence bound of p̄ from the baseline's trials (this bound plays
+    the role of the bootstrap adjustment: the budget holds with that probability). The
+    chart judges with k = ((c − ½)/n − p̄)/(σ/√n), σ = √(p̄(1 − p̄)), which puts the limit
+    between c − 1 and c failures at the typical size. Only the upper side (more errors).
+    """
+    target = target_arl(points_per_day, budget_days)
+    n = max(round(typical_n), 1)
+    p_u = proportion_upper_bound(p_bar * baseline_trials, baseline_trials, coverage)
+    tail = _binomial_upper_tail(n, p_u)
+    allowed = 1.0 / target
+    counts = np.flatnonzero(tail <= allowed)
+    count = int(counts[0]) if counts.size else n + 1
+    sigma = float(np.sqrt(max(p_bar * (1.0 - p_bar), 1e-12)) / np.sqrt(n))
+    k = ((count - 0.5) / n - p_bar) / sigma
+    alarm = float(_binomial_upper_tail(n, p_bar)[count]) if count <= n else 0.0
+    arl0 = 1.0 / alarm if alarm > 0 else float("inf")
+    return ProportionDesign(
+        k=float(max(k, 1.0)),
+        count=count,
+        p_design=p_u,
+        target=target,
+        arl0=arl0,
+        points_per_day=float(points_per_day),
+    )
