@@ -147,7 +147,7 @@ def test_ewma_and_cusum_take_their_thresholds_from_the_budget(project):
 
 def test_no_violation_is_judged_against_provisional_limits(project):
     chart = latency_chart(project)
-    values = list(baseline_values()[:30]) + [9000.0]
+    values = [*baseline_values()[:30], 9000.0]
     add_events(project, values)
     result = evaluate_chart(chart.pk)
     assert result.provisional_limits is not None and result.new_limits is None
