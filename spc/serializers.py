@@ -77,6 +77,8 @@ def violation_payload(v: Violation) -> dict:
         "note": v.note,
         "acknowledged_at": iso(v.acknowledged_at),
         "resolved_at": iso(v.resolved_at),
+        "judged": v.judged,
+        "signal": v.signal_id,
     }
 
 
