@@ -371,84 +371,111 @@ def judge_new_points(
             )
             if (v.rule, v.point_id) in keys
         ]
-    group_into_signals(chart, window, stored, result)
+    deviation = (stats - limits.center) / sigma
+    group_into_signals(chart, window, stored, result, deviation)
     return stored
 
 
 def group_into_signals(
-    chart: Chart, window: list[PointRow], flags: list[Violation], result: Evaluation | None
+    chart: Chart,
+    window: list[PointRow],
+    flags: list[Violation],
+    result: Evaluation | None,
+    deviation: np.ndarray | None = None,
 ) -> None:
-    """Fold new flags into signals: a flag joins the open signal of its side whose last
-    flagged point is at most SIGNAL_GAP points before it, else it opens a new signal.
-    Open signals that the newest point has left more than SIGNAL_GAP points behind close."""
+    """Fold new flags into signals. A flag joins the open signal of its side if that signal
+    is still alive, else it opens a new signal. A signal stays alive while fewer than
+    SIGNAL_GAP points in a row pass without either a flag on its side or a point beyond 1σ
+    on its side (`deviation`: each point's distance from the centre in σ): a shift that
+    goes on, flagged only now and then, stays one signal; once the points are back near
+    the centre for SIGNAL_GAP points, it closes."""
     position = {p.pk: i for i, p in enumerate(window)}
     by_pk = {p.pk: p for p in window}
-    open_signals = {s.side: s for s in Signal.objects.filter(chart=chart, state=Signal.State.OPEN)}
+    if deviation is None:
+        deviation = np.zeros(len(window))
+    open_signals: dict[int, Signal] = {}
+    alive: dict[int, int] = {}  # side → position of the last point that kept it alive
+    for signal in Signal.objects.filter(chart=chart, state=Signal.State.OPEN):
+        last = position.get(signal.last_seen_point_id or signal.end_point_id)
+        if last is None:  # left the look-back behind long ago
+            _close(signal)
+        else:
+            open_signals[signal.side], alive[signal.side] = signal, last
     opened: dict[int, Signal] = {}
     touched: dict[int, Signal] = {}
-    flags = sorted(flags, key=lambda v: (position.get(v.point_id, -1), v.rule))
-    for flag in flags:
-        point = by_pk[flag.point_id]
-        here = position[flag.point_id]
-        current = open_signals.get(flag.side)
-        if current is not None:
-            last = position.get(current.end_point_id)
-            if last is None or here - last > SIGNAL_GAP:
-                current.state = Signal.State.CLOSED
-                current.save(update_fields=["state"])
-                current = None
-        if current is None:
-            current = Signal.objects.create(
-                organization_id=chart.organization_id,
-                project_id=chart.project_id,
-                chart=chart,
-                side=flag.side,
-                judged=flag.judged,
-                direction=Signal.Direction.HARMFUL
-                if flag.side == chart.harmful_sign
-                else Signal.Direction.GOOD,
-                start_point_id=point.pk,
-                end_point_id=point.pk,
-                worst_point_id=point.pk,
-                start_t=point.t,
-                end_t=point.t,
-                worst_value=point.value,
-                rules=[flag.rule],
-            )
-            open_signals[flag.side] = current
-            opened[current.pk] = current
-        else:
-            if flag.rule not in current.rules:
-                current.rules = sorted([*current.rules, flag.rule])
-            if point.pk != current.end_point_id:
-                first = position.get(current.start_point_id)
-                current.flagged_count += 1
-                current.end_point_id, current.end_t = point.pk, point.t
-                current.point_count = (
-                    here - first + 1 if first is not None else current.point_count + 1
+    flags_at: dict[int, list[Violation]] = {}
+    for flag in sorted(flags, key=lambda v: (position.get(v.point_id, -1), v.rule)):
+        flags_at.setdefault(position[flag.point_id], []).append(flag)
+    starts = [a + 1 for a in alive.values()] + list(flags_at)
+    for here in range(min(starts, default=len(window)), len(window)):
+        for side in list(open_signals):
+            if here - alive[side] > SIGNAL_GAP:
+                _close(open_signals.pop(side))
+                alive.pop(side)
+            elif side * deviation[here] > 1.0:
+                alive[side] = here
+        for flag in flags_at.get(here, []):
+            point = by_pk[flag.point_id]
+            current = open_signals.get(flag.side)
+            if current is None:
+                current = Signal.objects.create(
+                    organization_id=chart.organization_id,
+                    project_id=chart.project_id,
+                    chart=chart,
+                    side=flag.side,
+                    judged=flag.judged,
+                    direction=Signal.Direction.HARMFUL
+                    if flag.side == chart.harmful_sign
+                    else Signal.Direction.GOOD,
+                    start_point_id=point.pk,
+                    end_point_id=point.pk,
+                    worst_point_id=point.pk,
+                    last_seen_point_id=point.pk,
+                    start_t=point.t,
+                    end_t=point.t,
+                    worst_value=point.value,
+                    rules=[flag.rule],
                 )
-            if (point.value - current.worst_value) * _display_side(chart, flag.side) > 0:
-                current.worst_point_id, current.worst_value = point.pk, point.value
-            current.updated_at = timezone.now()
-            if current.pk not in opened:
-                touched[current.pk] = current
-        flag.signal_id = current.pk
+                open_signals[flag.side] = current
+                opened[current.pk] = current
+            else:
+                if flag.rule not in current.rules:
+                    current.rules = sorted([*current.rules, flag.rule])
+                if point.pk != current.end_point_id:
+                    first = position.get(current.start_point_id)
+                    current.flagged_count += 1
+                    current.end_point_id, current.end_t = point.pk, point.t
+                    current.point_count = (
+                        here - first + 1 if first is not None else current.point_count + 1
+                    )
+                if (point.value - current.worst_value) * _display_side(chart, flag.side) > 0:
+                    current.worst_point_id, current.worst_value = point.pk, point.value
+                current.updated_at = timezone.now()
+                if current.pk not in opened:
+                    touched[current.pk] = current
+            alive[flag.side] = here
+            flag.signal_id = current.pk
+    for side, signal in open_signals.items():
+        seen = window[alive[side]].pk
+        if seen != signal.last_seen_point_id:
+            signal.last_seen_point_id = seen
+            if signal.pk not in opened and signal.pk not in touched:
+                Signal.objects.filter(pk=signal.pk).update(last_seen_point_id=seen)
     for signal in {**opened, **touched}.values():
         signal.save()
-    if flags:
-        for signal_id in {f.signal_id for f in flags}:
-            Violation.objects.filter(
-                pk__in=[f.pk for f in flags if f.signal_id == signal_id]
-            ).update(signal_id=signal_id)
-    newest = len(window) - 1
-    for signal in open_signals.values():
-        last = position.get(signal.end_point_id)
-        if last is None or newest - last > SIGNAL_GAP:
-            Signal.objects.filter(pk=signal.pk).update(state=Signal.State.CLOSED)
-            signal.state = Signal.State.CLOSED
+    by_signal: dict[int, list[int]] = {}
+    for flag in flags:
+        by_signal.setdefault(flag.signal_id, []).append(flag.pk)
+    for signal_id, pks in by_signal.items():
+        Violation.objects.filter(pk__in=pks).update(signal_id=signal_id)
     if result is not None:
         result.opened_signals = list(opened.values())
         result.updated_signals = list(touched.values())
+
+
+def _close(signal: Signal) -> None:
+    Signal.objects.filter(pk=signal.pk).update(state=Signal.State.CLOSED)
+    signal.state = Signal.State.CLOSED
 
 
 def _display_side(chart: Chart, side: int) -> int:

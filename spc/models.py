@@ -437,6 +437,10 @@ class Signal(models.Model):
     start_point = models.ForeignKey(ChartPoint, on_delete=models.CASCADE, related_name="+")
     end_point = models.ForeignKey(ChartPoint, on_delete=models.CASCADE, related_name="+")
     worst_point = models.ForeignKey(ChartPoint, on_delete=models.CASCADE, related_name="+")
+    # The last point that kept the signal alive: a flag, or a point beyond 1σ on its side.
+    last_seen_point = models.ForeignKey(
+        ChartPoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     start_t = models.DateTimeField()
     end_t = models.DateTimeField()
     worst_value = models.FloatField()
