@@ -26,6 +26,7 @@ from spc import engine
 from spc.chart_metrics import ChartType, Metric
 from spc.design import design_chart
 from spc.display import display_limits
+from spc.engine.budget import binomial_upper_tail
 from spc.hooks import evaluation_committed
 from spc.live import publish_evaluation
 from spc.models import PROVISIONAL_MIN_POINTS, Chart, ChartPoint, ControlLimits, Signal, Violation
@@ -158,16 +159,43 @@ def _p_phase_one(defectives: np.ndarray, sizes: np.ndarray, k: float):
         defectives = defectives.copy()
         defectives[0] = 0.5
     for _ in range(10):
-        lim = engine.p_limits(defectives[keep], sizes[keep])
-        unit_sigma = float(np.sqrt(lim.center * (1 - lim.center)))
+        # p̄ = Σ failures / Σ calls over the kept subgroups (half a failure if none is left)
+        center = max(float(defectives[keep].sum()), 0.5) / float(sizes[keep].sum())
+        unit_sigma = float(np.sqrt(center * (1 - center)))
         flags = engine.nelson_rules(
-            defectives / sizes, lim.center, unit_sigma / np.sqrt(sizes), rules=(1,), params={1: k}
+            defectives / sizes, center, unit_sigma / np.sqrt(sizes), rules=(1,), params={1: k}
         )[1]
         if not (flags & keep).any() or (keep & ~flags).sum() < 2:
             break
         keep &= ~flags
     typical = float(np.round(sizes[keep].mean()))
-    return lim.center, unit_sigma, typical, keep
+    return center, unit_sigma, typical, keep
+
+
+def _p_design_and_phase_one(chart: Chart, points):
+    """p chart under the budget. Phase I by the exact binomial tail at the classic 3σ level
+    (a subgroup whose failures are less likely than 0.135 % under p̄ of the kept ones is left
+    out, until none is): an error burst in the baseline must not inflate p̄ and with it the
+    limit. Then the design (spc.engine.budget.design_p) from the calm subgroups."""
+    defectives = np.array([p.defectives for p in points], dtype=float)
+    sizes = np.array([p.n for p in points], dtype=float)
+    keep = np.ones(sizes.size, dtype=bool)
+    for _ in range(10):
+        center = max(float(defectives[keep].sum()), 0.5) / float(sizes[keep].sum())
+        tails = np.array(
+            [
+                binomial_upper_tail(int(n), center)[int(d)]
+                for d, n in zip(defectives, sizes, strict=True)
+            ]
+        )
+        unusual = tails < 0.00135
+        if not (unusual & keep).any() or (keep & ~unusual).sum() < 2:
+            break
+        keep &= ~unusual
+    calm = [p for p, k in zip(points, keep, strict=True) if k]
+    design = design_chart(chart, calm, center, float(np.round(sizes[keep].mean())))
+    sigma = float(np.sqrt(center * (1 - center)))
+    return design, center, sigma, float(np.round(sizes[keep].mean())), keep
 
 
 def _xbar_phase_one(means: np.ndarray, spreads: np.ndarray, sizes: np.ndarray, k: float):
@@ -193,10 +221,12 @@ def _new_limits(
     designed multiplier; stored as the chart's new limits (or its provisional ones). None
     when no limits can come of them (a baseline without variation: the chart keeps
     collecting)."""
-    p_bar, typical = _first_estimates(chart, points)
-    design = design_chart(chart, points, p_bar, typical)
     try:
-        center, sigma, typical_n, kept = _limits_from_points(chart, points, design.k)
+        if chart.metric == Metric.ERROR_RATE and chart.limits_design == Chart.LimitsDesign.BUDGET:
+            design, center, sigma, typical_n, kept = _p_design_and_phase_one(chart, points)
+        else:
+            design = design_chart(chart, points, *_first_estimates(chart, points))
+            center, sigma, typical_n, kept = _limits_from_points(chart, points, design.k)
     except ValueError as exc:
         logger.info("chart %s: no limits from these points yet (%s)", chart.pk, exc)
         return None

@@ -330,7 +330,7 @@ def lag1_autocorrelation(values) -> float:
 AUTOCORRELATION_WARNING = 0.3
 
 
-def _binomial_upper_tail(n: int, p: float) -> np.ndarray:
+def binomial_upper_tail(n: int, p: float) -> np.ndarray:
     """P(X ≥ c) for c = 0..n, X ~ Bin(n, p), in log space (no underflow for large n)."""
     c = np.arange(n + 1, dtype=float)
     if p <= 0.0:
@@ -356,7 +356,7 @@ def proportion_upper_bound(defectives: float, trials: float, coverage: float) ->
     for _ in range(50):
         mid = 0.5 * (lo + hi)
         # P(X ≤ x | mid) = 1 − P(X ≥ x + 1)
-        if 1.0 - _binomial_upper_tail(n, mid)[x + 1] > 1.0 - coverage:
+        if 1.0 - binomial_upper_tail(n, mid)[x + 1] > 1.0 - coverage:
             lo = mid
         else:
             hi = mid
@@ -402,13 +402,13 @@ def design_p(
     target = target_arl(points_per_day, budget_days)
     n = max(round(typical_n), 1)
     p_u = proportion_upper_bound(p_bar * baseline_trials, baseline_trials, coverage)
-    tail = _binomial_upper_tail(n, p_u)
+    tail = binomial_upper_tail(n, p_u)
     allowed = 1.0 / target
     counts = np.flatnonzero(tail <= allowed)
     count = int(counts[0]) if counts.size else n + 1
     sigma = float(np.sqrt(max(p_bar * (1.0 - p_bar), 1e-12)) / np.sqrt(n))
     k = ((count - 0.5) / n - p_bar) / sigma
-    alarm = float(_binomial_upper_tail(n, p_bar)[count]) if count <= n else 0.0
+    alarm = float(binomial_upper_tail(n, p_bar)[count]) if count <= n else 0.0
     arl0 = 1.0 / alarm if alarm > 0 else float("inf")
     return ProportionDesign(
         k=float(max(k, 1.0)),
