@@ -93,6 +93,9 @@ class ProjectDashboardConsumer(AsyncJsonWebsocketConsumer):
     async def spc_violation(self, event: dict) -> None:
         await self.send_json({**event, "type": "violation"})
 
+    async def spc_signal(self, event: dict) -> None:
+        await self.send_json({**event, "type": "signal"})
+
     async def dashboard_activity(self, event: dict) -> None:
         await self.send_json({"type": "activity", "events": event.get("events", 0)})
         if self.query is not None and (self._pending is None or self._pending.done()):

@@ -24,6 +24,7 @@ from dashboard.charts import chart_payload, context_lines, default_chart
 from dashboard.events import STATUSES, recent_events, related_events
 from dashboard.export import csv_chunks, csv_chunks_async
 from dashboard.params import SOURCES, WINDOW_LABELS, parse_query
+from dashboard.signals import signal_rows
 from dashboard.wizard import PATHS, snippets
 from monitoring.analytics import WINDOWS, minute_of
 from monitoring.models import Event, EventRollup
@@ -33,7 +34,6 @@ from tenants import audit
 from tenants.access import organization_view, project_view
 from tenants.models import ApiKey, AuditAction, Organization, Project
 
-RECENT_VIOLATIONS = 20
 CHOICES_SECONDS = 60
 
 
@@ -70,13 +70,6 @@ def _filter_choices(project: Project) -> dict:
     return choices
 
 
-def _violations(project: Project, status: str = "") -> list[Violation]:
-    qs = Violation.objects.for_project(project).select_related("chart")
-    if status in Violation.Status.values:
-        qs = qs.filter(status=status)
-    return list(qs.order_by("-t", "-id")[:RECENT_VIOLATIONS])
-
-
 def _base_context(request, organization, project, query) -> dict:
     return {
         "organization": organization,
@@ -107,7 +100,7 @@ def project_home(request: HttpRequest, organization: Organization, project: Proj
         "charts": charts,
         "chart": chart,
         "chart_data": chart_payload(chart, now - query.span) if chart else None,
-        "violations": _violations(project),
+        "signals": signal_rows(project),
         "events": events,
         "next_cursor": next_cursor,
         "windows": WINDOW_LABELS,
@@ -173,7 +166,7 @@ def violation_list(request: HttpRequest, organization, project) -> HttpResponse:
     status = request.GET.get("status", "")
     context = {
         **_base_context(request, organization, project, parse_query(request.GET)),
-        "violations": _violations(project, status),
+        "signals": signal_rows(project, status),
         "violation_status": status if status in Violation.Status.values else "",
     }
     return _render(request, "dashboard/violations_page.html", "dashboard/_violations.html", context)

@@ -77,6 +77,9 @@
       state = {
         x: p.x.slice(), value: p.value.slice(), rules: p.rules.map((r) => r.slice()),
         unit: p.unit, current: p.current, resets: (p.resets || []).slice(),
+        baselineEnds: (p.baseline_ends || []).slice(),
+        good: (p.good || p.x.map(() => false)).slice(),
+        excluded: (p.excluded || p.x.map(() => false)).slice(),
         log: !!p.log && p.value.every((v) => v === null || v > 0),
       };
       for (const key of LINE_KEYS) state[key] = p[key].slice();
@@ -95,16 +98,42 @@
       for (let i = 0; i < state.x.length; i++) {
         const rules = state.rules[i];
         const v = state.value[i];
-        if (!rules || !rules.length || v === null) continue;
+        if (v === null) continue;
         const cx = u.valToPos(i, "x", true);
         const cy = u.valToPos(v, "y", true);
+        if (state.excluded[i]) {
+          // A baseline point left out of the limits: a hollow ring.
+          ctx.beginPath();
+          ctx.arc(cx, cy, r, 0, 2 * Math.PI);
+          ctx.lineWidth = 1.5 * devicePixelRatio;
+          ctx.strokeStyle = css("--muted", "#6a7380");
+          ctx.stroke();
+        }
+        if (!rules || !rules.length) continue;
         ctx.beginPath();
         ctx.arc(cx, cy, r, 0, 2 * Math.PI);
-        ctx.fillStyle = ruleColour(rules[0]);
+        // A flag in the good direction is shown, greyed: it does not count.
+        ctx.fillStyle = state.good[i] ? css("--good", "#2ca02c") : ruleColour(rules[0]);
         ctx.fill();
         ctx.lineWidth = 1.5 * devicePixelRatio;
         ctx.strokeStyle = css("--card", "#fff");
         ctx.stroke();
+      }
+      // The end of a baseline: a dotted vertical line after its last point, labelled.
+      ctx.setLineDash([1.5 * devicePixelRatio, 3 * devicePixelRatio]);
+      ctx.strokeStyle = css("--muted", "#6a7380");
+      ctx.lineWidth = devicePixelRatio;
+      ctx.fillStyle = css("--muted", "#6a7380");
+      ctx.font = (10 * devicePixelRatio) + "px sans-serif";
+      for (const end of state.baselineEnds) {
+        const i = state.x.findIndex((t) => t > end);
+        if (i <= 0) continue;
+        const cx = u.valToPos(i - 0.5, "x", true);
+        ctx.beginPath();
+        ctx.moveTo(cx, u.bbox.top);
+        ctx.lineTo(cx, u.bbox.top + u.bbox.height);
+        ctx.stroke();
+        ctx.fillText("end of baseline", cx + 3 * devicePixelRatio, u.bbox.top + 10 * devicePixelRatio);
       }
       // A baseline reset: a dashed vertical line before the first point after it.
       ctx.setLineDash([4 * devicePixelRatio, 4 * devicePixelRatio]);
@@ -140,6 +169,18 @@
         lim.textContent = "centre " + formatValue(state.center[i], state.unit) +
           " · UCL " + formatValue(state.ucl[i], state.unit);
         tooltip.append(lim);
+      }
+      if (state.excluded[i]) {
+        const note = document.createElement("div");
+        note.className = "tt-limits";
+        note.textContent = "Left out of the baseline (outside its limits)";
+        tooltip.append(note);
+      }
+      if (state.good[i] && (state.rules[i] || []).length) {
+        const note = document.createElement("div");
+        note.className = "tt-limits";
+        note.textContent = "Unusual, in the good direction (not counted)";
+        tooltip.append(note);
       }
       for (const rule of state.rules[i] || []) {
         const line = document.createElement("div");
@@ -249,12 +290,14 @@
           state.x.push(Date.parse(p.t) / 1000);
           state.value.push(p.v);
           state.rules.push([]);
+          state.good.push(false);
+          state.excluded.push(false);
           for (const key of LINE_KEYS) state[key].push(state.current ? state.current[key] : null);
         }
         plot.setData(columns(state));
         publish();
       },
-      markViolation(tIso, rule, ruleName, value) {
+      markViolation(tIso, rule, ruleName, value, good) {
         const t = Date.parse(tIso) / 1000;
         if (ruleName) names[String(rule)] = ruleName;
         for (let i = state.x.length - 1; i >= 0; i--) {
@@ -262,6 +305,7 @@
           if (Math.abs(state.x[i] - t) < 0.0015 && sameValue) {
             if (!state.rules[i].includes(rule)) state.rules[i].push(rule);
             state.rules[i].sort((a, b) => a - b);
+            if (good) state.good[i] = true;
             plot.redraw(false);
             publish();
             return true;

@@ -45,7 +45,7 @@ def test_one_chart_has_limits_in_milliseconds_and_points_with_their_rules(
     ).json()
     limits = chart_with_violation.current_limits()
     assert body["limits"]["center"] == pytest.approx(np.expm1(limits.center))
-    assert body["limits"]["ucl"] == pytest.approx(np.expm1(limits.center + 3 * limits.sigma))
+    assert body["limits"]["ucl"] == pytest.approx(np.expm1(limits.center + limits.k * limits.sigma))
     assert body["limits"]["baseline_n"] == 50
     assert body["limits"]["computed_at"].endswith("Z")
     assert len(body["points"]) == 51
