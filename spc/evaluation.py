@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from monitoring.models import HostSample
 from spc import engine
+from spc.hooks import evaluation_committed
 from spc.metrics import ChartType, Metric
 from spc.models import Chart, ChartPoint, ControlLimits, Violation
 from spc.rules_text import SMOOTHING_SIGNAL, WESTERN_ELECTRIC_OFFSET
@@ -88,7 +89,21 @@ def evaluate_chart(chart_id: int, now: datetime | None = None) -> Evaluation | N
             from spc.live import publish_evaluation
 
             transaction.on_commit(lambda: publish_evaluation(result))
+            transaction.on_commit(lambda: announce_evaluation(result))
     return result
+
+
+def announce_evaluation(result: Evaluation) -> None:
+    """Tell the apps above SPC (alerts) that an evaluation committed; their failures are
+    logged, never raised into the evaluation."""
+    for receiver, outcome in evaluation_committed.send_robust(sender=Chart, result=result):
+        if isinstance(outcome, Exception):
+            logger.error(
+                "evaluation_committed receiver %r failed for chart %s",
+                receiver,
+                result.chart.pk,
+                exc_info=outcome,
+            )
 
 
 # --- Limits ------------------------------------------------------------------------------
