@@ -42,7 +42,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - the http.server API
+            def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 with receiver.lock:
@@ -59,7 +59,7 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(answer.body)
 
-            do_GET = do_POST  # noqa: N815
+            do_GET = do_POST
 
             def log_message(self, *args):
                 pass
@@ -111,7 +111,7 @@ class SmtpServer:
         server = self
 
         class Handler:
-            async def handle_DATA(self, smtp, session, envelope):  # noqa: N802 - aiosmtpd API
+            async def handle_DATA(self, smtp, session, envelope):
                 server.messages.append(envelope)
                 return "250 OK"
 
