@@ -51,7 +51,7 @@ def project_urls(project, rule, incident):
 def test_pages_work_for_the_owner(client_for, owner, organization, project, incident):
     client = client_for(owner)
     channel = Channel.objects.get()
-    for method, url in org_urls(organization, channel)[:3] + org_urls(organization, channel)[5:]:
+    for _method, url in org_urls(organization, channel)[:3] + org_urls(organization, channel)[5:]:
         assert client.get(url).status_code == 200, url
     for method, url in project_urls(project, incident.rule, incident):
         if method == "get":

@@ -27,6 +27,9 @@ def ensure_demo(stdout=None) -> Project:
             organization=org, slug="demo", defaults={"name": "Demo"}
         )
     _ensure_demo_data(project)
+    from alerts.demo import install_demo_alerts
+
+    install_demo_alerts(project, user)
     return project
 
 
