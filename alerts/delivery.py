@@ -13,6 +13,7 @@ import logging
 import random
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -114,7 +115,7 @@ def record_outcome(delivery: Delivery, outcome: Outcome) -> None:
     )
     if delivery.incident_id and fields["status"] != Delivery.Status.RETRYING:
         _add_to_timeline(delivery, outcome)
-    if retry_in is not None and not settings.CELERY_TASK_ALWAYS_EAGER:
+    if retry_in is not None and not current_app.conf.task_always_eager:
         _enqueue(delivery.pk, countdown=retry_in)
 
 
@@ -163,7 +164,7 @@ def sweep(now: datetime | None = None) -> int:
     fail_exhausted(now)
     ids = due_deliveries(now)
     for delivery_id in ids:
-        if settings.CELERY_TASK_ALWAYS_EAGER:
+        if current_app.conf.task_always_eager:
             send_delivery(delivery_id, now)
         else:
             _enqueue(delivery_id)

@@ -9,6 +9,23 @@ from alerts.forms import new_signing_secret
 from alerts.models import AlertRule, Channel, RuleKind
 
 
+@pytest.fixture(autouse=True)
+def _tasks_in_process(request):
+    """The unit tests of alerts run their tasks in-process (as the embedded mode does), also
+    when REDIS_URL is set; the end-to-end tests (marked redis) use the real worker."""
+    if request.node.get_closest_marker("redis"):
+        yield
+        return
+    from llmscope_site.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = eager
+
+
 @pytest.fixture
 def make_channel(organization):
     def make(kind: str, secrets: dict | None = None, config: dict | None = None, org=None, name=""):
