@@ -31,7 +31,7 @@ from alerts.transports.apprise_url import InvalidAppriseUrl
 from alerts.transports.apprise_url import guard as guard_apprise
 from monitoring.probes.models import Probe
 from monitoring.probes.ssrf import UnsafeTarget, check_target
-from spc.metrics import Metric
+from spc.chart_metrics import Metric
 from spc.models import Chart
 from spc.rules_text import (
     NELSON_RULE_NAMES,

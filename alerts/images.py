@@ -7,12 +7,6 @@ from __future__ import annotations
 import io
 from datetime import datetime
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.figure import Figure
-
 from alerts.models import Incident
 
 WIDTH_IN, HEIGHT_IN, DPI = 6.0, 2.6, 100
@@ -23,6 +17,9 @@ def render_chart_png(
 ) -> bytes:
     """A PNG of `points` ([{"t", "v"}]) with `limits` ({"center", "ucl", "lcl"}) and zones;
     the flagged point in red."""
+    # matplotlib takes seconds to import: loaded on the first picture, not at server start.
+    from matplotlib.figure import Figure  # Agg canvas by default: no display needed
+
     figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
     ax = figure.add_subplot()
     xs = list(range(len(points)))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from monitoring.dashboard.consumers import ProjectDashboardConsumer
+from dashboard.consumers import ProjectDashboardConsumer
 from tenants.consumers import OrganizationEventsConsumer
 
 websocket_urlpatterns = [

@@ -54,12 +54,13 @@ INSTALLED_APPS = [
     "spc",
     "alerts",
     "billing",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "llmscope_site.metrics.RequestMetricsMiddleware",
+    "llmscope_site.prometheus.RequestMetricsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -114,6 +115,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, Celery, Channels ------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
+# Prefix of every key LLMscope keeps in Redis (cache, rate-limit buckets).
+LLMSCOPE_CACHE_PREFIX = env_str("LLMSCOPE_CACHE_PREFIX", "llmscope")
 EMBEDDED = not REDIS_URL
 
 if EMBEDDED:
@@ -138,7 +141,7 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("LLMSCOPE_CACHE_PREFIX", "llmscope"),
+            "KEY_PREFIX": LLMSCOPE_CACHE_PREFIX,
         }
     }
 
@@ -242,6 +245,10 @@ LLMSCOPE_MAX_BODY_BYTES = env_int("LLMSCOPE_MAX_BODY_BYTES", 5 * 1024 * 1024, mi
 DATA_UPLOAD_MAX_MEMORY_SIZE = LLMSCOPE_MAX_BODY_BYTES + 1024
 # API keys refresh last_used_at at most this often, to keep the ingest path write-free.
 LLMSCOPE_KEY_LAST_USED_RESOLUTION_S = 60
+# Per-API-key rate limit of the REST API (requests per second, burst); an ApiKeyRateLimit
+# row overrides both for its key.
+LLMSCOPE_API_RATE_LIMIT = env_int("LLMSCOPE_API_RATE_LIMIT", 100, minimum=1)
+LLMSCOPE_API_RATE_BURST = env_int("LLMSCOPE_API_RATE_BURST", LLMSCOPE_API_RATE_LIMIT * 2, minimum=1)
 
 # --- LLMscope ---------------------------------------------------------------------------
 LLMSCOPE_PUBLIC_URL = env_str("LLMSCOPE_PUBLIC_URL", "http://127.0.0.1:8000")

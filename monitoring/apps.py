@@ -8,5 +8,4 @@ class MonitoringConfig(AppConfig):
     def ready(self) -> None:
         # Signal receivers: rollups of events saved through the ORM, price cache invalidation.
         from monitoring import rollups  # noqa: F401
-        from monitoring.dashboard import receivers  # noqa: F401  (live card updates)
         from monitoring.pricing import book  # noqa: F401

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from spc.metrics import METRICS, ChartType, Metric
-from spc.models import Chart
+from spc.chart_metrics import METRICS, ChartType, Metric
+from spc.models import Chart, canonical_filter
 
 METRIC_LABELS = {
     Metric.LATENCY: "Latency",
@@ -42,8 +42,6 @@ def _ensure(project, metric: str, chart_type: str, filter_: dict, name: str, **e
             chart.save()
         return chart
     except IntegrityError:  # created meanwhile by another process: the constraint decides
-        from spc.models import canonical_filter
-
         return Chart.objects.get(
             project=project,
             metric=metric,

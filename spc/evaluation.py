@@ -7,7 +7,8 @@ One evaluation, inside one transaction holding the chart row:
 3. the rules run over the new points plus the look-back their runs need, with the limits in
    force; each flag becomes a Violation unless one exists for (chart, rule, point) — a
    unique constraint, so two evaluations racing cannot store it twice;
-4. the chart's status is updated, and after commit the changes are pushed live.
+4. the chart's status is updated, and after commit the changes are pushed live and
+   `spc.hooks.evaluation_committed` is sent.
 """
 
 from __future__ import annotations
@@ -22,16 +23,17 @@ from django.utils import timezone
 
 from monitoring.models import HostSample
 from spc import engine
+from spc.chart_metrics import ChartType, Metric
+from spc.display import display_limits
 from spc.hooks import evaluation_committed
-from spc.metrics import ChartType, Metric
+from spc.live import publish_evaluation
 from spc.models import Chart, ChartPoint, ControlLimits, Violation
 from spc.rules_text import SMOOTHING_SIGNAL, WESTERN_ELECTRIC_OFFSET
-from spc.series import collect_points, events_for_chart, has_pending_events, to_display
+from spc.series import collect_points, events_for_chart, has_pending_events
 
 logger = logging.getLogger(__name__)
 
 CONTEXT_POINTS = 10
-RECENT_POINTS = 50  # an open violation among the last 50 points keeps a chart out of control
 SMOOTHING_LOOKBACK = 500  # EWMA/CUSUM memory beyond this is below (1 − λ)^500: negligible
 TELEMETRY_WINDOW = timedelta(seconds=60)
 MAX_RELATED_EVENTS = 20
@@ -72,7 +74,7 @@ def evaluate_chart(chart_id: int, now: datetime | None = None) -> Evaluation | N
         if limits is not None:
             result.new_violations = judge_new_points(chart, limits)
         extend_contexts(chart)
-        chart.status = current_status(chart, limits)
+        chart.status = chart.status_under(limits)
         chart.dirty = has_pending_events(chart)
         chart.evaluated_at = now
         chart.save(
@@ -86,24 +88,24 @@ def evaluate_chart(chart_id: int, now: datetime | None = None) -> Evaluation | N
             ]
         )
         if result.new_points or result.new_violations or result.new_limits:
-            from spc.live import publish_evaluation
-
-            transaction.on_commit(lambda: publish_evaluation(result))
-            transaction.on_commit(lambda: announce_evaluation(result))
+            transaction.on_commit(lambda: after_commit(result))
     return result
 
 
-def announce_evaluation(result: Evaluation) -> None:
-    """Tell the apps above SPC (alerts) that an evaluation committed; their failures are
-    logged, never raised into the evaluation."""
-    for receiver, outcome in evaluation_committed.send_robust(sender=Chart, result=result):
-        if isinstance(outcome, Exception):
-            logger.error(
-                "evaluation_committed receiver %r failed for chart %s",
-                receiver,
-                result.chart.pk,
-                exc_info=outcome,
-            )
+def after_commit(result: Evaluation) -> None:
+    """Push the evaluation to the live pages, then tell the apps above (`evaluation_committed`).
+    A failing receiver is logged: it must not undo or break the evaluation."""
+    try:
+        publish_evaluation(result)
+    finally:  # a live push that failed must not keep the alerts from hearing of it
+        for receiver, error in evaluation_committed.send_robust(sender=Chart, result=result):
+            if isinstance(error, Exception):
+                logger.error(
+                    "evaluation_committed receiver %r failed for chart %s",
+                    receiver,
+                    result.chart.pk,
+                    exc_info=(type(error), error, error.__traceback__),
+                )
 
 
 # --- Limits ------------------------------------------------------------------------------
@@ -315,21 +317,6 @@ def _flags(chart, stats, limits, sigma, rules) -> dict[int, np.ndarray]:
     return engine.nelson_rules(stats, limits.center, sigma, rules=rules, params=_params(chart))
 
 
-def display_limits(chart: Chart, limits: ControlLimits, n: float | None = None) -> dict:
-    """Limits in display units (back-transformed), at subgroup size `n` when given."""
-    sigma = limits.sigma if chart.is_per_event else limits.sigma / np.sqrt(n or limits.typical_n)
-    ucl = limits.center + 3 * sigma
-    lcl = limits.center - 3 * sigma
-    if chart.metric == Metric.ERROR_RATE:
-        lcl = max(0.0, lcl)
-    return {
-        "center": float(to_display(chart, limits.center)),
-        "ucl": float(to_display(chart, ucl)),
-        "lcl": float(to_display(chart, lcl)),
-        "sigma": float(limits.sigma),
-    }
-
-
 def _violation(chart, limits, window, index, rule, with_telemetry: bool) -> Violation:
     point = window[index]
     context = [
@@ -405,24 +392,3 @@ def extend_contexts(chart: Chart) -> None:
         changed.append(violation)
     if changed:
         Violation.objects.bulk_update(changed, ["context", "context_after_pending"])
-
-
-def current_status(chart: Chart, limits: ControlLimits | None) -> str:
-    if limits is None:
-        return Chart.Status.BASELINE
-    recent = chart.points.order_by("-id").values_list("id", flat=True)[
-        RECENT_POINTS - 1 : RECENT_POINTS
-    ]
-    threshold = recent[0] if recent else 0
-    open_recent = Violation.objects.filter(
-        chart=chart, status=Violation.Status.OPEN, point_id__gte=threshold
-    ).exists()
-    return Chart.Status.OUT_OF_CONTROL if open_recent else Chart.Status.IN_CONTROL
-
-
-def refresh_status(chart: Chart) -> None:
-    """Recompute a chart's status after a violation was acknowledged or resolved."""
-    status = current_status(chart, chart.current_limits())
-    if status != chart.status:
-        Chart.objects.filter(pk=chart.pk).update(status=status)
-        chart.status = status

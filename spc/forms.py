@@ -6,7 +6,13 @@ import re
 
 from django import forms
 
-from spc.metrics import PER_EVENT_TYPES, SUBGROUP_SECONDS_CHOICES, ChartType, Metric, Transform
+from spc.chart_metrics import (
+    PER_EVENT_TYPES,
+    SUBGROUP_SECONDS_CHOICES,
+    ChartType,
+    Metric,
+    Transform,
+)
 from spc.models import Chart
 from spc.rules_text import NELSON_RULE_EXPLANATIONS, NELSON_RULE_NAMES, WESTERN_ELECTRIC_NAMES
 

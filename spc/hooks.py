@@ -1,8 +1,10 @@
-"""Signals SPC sends for the apps above it (alerts), so SPC imports none of them."""
+"""Signals SPC sends for the apps above it (alerts), so that SPC imports none of them."""
 
 from django.dispatch import Signal
 
-# Sent after an evaluation committed, with `sender=Chart` and `result`: the
-# `spc.evaluation.Evaluation` (its chart, new points, new violations, new limits).
-# Sent with `send_robust`: a failing receiver is logged and never breaks the evaluation.
 evaluation_committed = Signal()
+"""Sent after an evaluation's transaction commits (and after its live push), with
+`sender=Chart` (the class) and `result=<the spc.evaluation.Evaluation>`: its `chart`,
+`new_points`, `new_violations` and `new_limits`. Sent only when the evaluation changed
+something. Sent with `send_robust`: a receiver's exception is logged, never raised into the
+evaluation."""

@@ -11,11 +11,12 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from spc.metrics import METRICS, PER_EVENT_TYPES, ChartType, Metric, Transform
+from spc.chart_metrics import METRICS, PER_EVENT_TYPES, ChartType, Metric, Transform
 from spc.rules_text import rule_name
 from tenants.models import Organization, Project
 
 DEFAULT_RULES = [1, 2, 3, 5]
+RECENT_POINTS = 50  # an open violation among the last 50 points keeps a chart out of control
 
 
 def canonical_filter(filter_: dict) -> str:
@@ -102,9 +103,6 @@ class Chart(models.Model):
         if not self.rules:
             self.rules = list(DEFAULT_RULES)
         super().save(*args, **kwargs)
-        from spc.triggers import forget_chart_filters
-
-        forget_chart_filters(self.project_id)
 
     @property
     def is_per_event(self) -> bool:
@@ -122,6 +120,28 @@ class Chart(models.Model):
 
     def current_limits(self) -> ControlLimits | None:
         return self.limits_history.filter(valid_to__isnull=True).order_by("-computed_at").first()
+
+    def status_under(self, limits: ControlLimits | None) -> str:
+        """The status these limits give: baseline without limits, out of control while an open
+        violation is among the last RECENT_POINTS points, else in control."""
+        if limits is None:
+            return Chart.Status.BASELINE
+        recent = self.points.order_by("-id").values_list("id", flat=True)[
+            RECENT_POINTS - 1 : RECENT_POINTS
+        ]
+        threshold = recent[0] if recent else 0
+        open_recent = Violation.objects.filter(
+            chart=self, status=Violation.Status.OPEN, point_id__gte=threshold
+        ).exists()
+        return Chart.Status.OUT_OF_CONTROL if open_recent else Chart.Status.IN_CONTROL
+
+    def refresh_status(self) -> None:
+        """Recompute the status (after a violation was acknowledged or resolved), stored with
+        a one-field UPDATE so that an evaluation holding the row is not overwritten."""
+        status = self.status_under(self.current_limits())
+        if status != self.status:
+            Chart.objects.filter(pk=self.pk).update(status=status)
+            self.status = status
 
     def reset_baseline(self) -> None:
         """Start a new baseline: the limits in force are closed (kept in the history)."""
@@ -294,9 +314,7 @@ class Violation(models.Model):
 
     def _refresh_chart_status(self) -> None:
         # Acknowledging or resolving can bring the chart back in control.
-        from spc.evaluation import refresh_status
-
-        refresh_status(self.chart)
+        self.chart.refresh_status()
 
 
 STRUCTURAL_FIELDS = ("metric", "chart_type", "transform", "filter", "subgroup_seconds")

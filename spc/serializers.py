@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from spc.display import display_limits
 from spc.models import Chart, ControlLimits, Violation
 
 
@@ -25,8 +26,6 @@ def chart_limits_payload(chart: Chart, limits: ControlLimits | None) -> dict | N
     """Limits in display units (ms, USD, proportion), plus the transformed-scale sigma."""
     if limits is None:
         return None
-    from spc.evaluation import display_limits
-
     shown = display_limits(chart, limits)
     return {
         **shown,

@@ -44,12 +44,4 @@ urlpatterns = [
     path(PROJECT + "charts/<int:chart_id>/edit/", views.chart_edit, name="chart-edit"),
     path(PROJECT + "charts/<int:chart_id>/delete/", views.chart_delete, name="chart-delete"),
     path(PROJECT + "charts/<int:chart_id>/reset/", views.chart_reset, name="chart-reset"),
-    path(
-        PROJECT + "violations/<int:violation_id>/", views.violation_detail, name="violation-detail"
-    ),
-    path(
-        PROJECT + "violations/<int:violation_id>/<str:action>/",
-        views.violation_action,
-        name="violation-action",
-    ),
 ]

@@ -19,7 +19,7 @@ from monitoring.ingest import otlp
 from monitoring.ingest.schema import BatchInvalid, MalformedJSON, decode_event_batch
 from monitoring.ingest.service import ingest_events
 from monitoring.ingest.telemetry import decode_telemetry, store_host_samples
-from monitoring.metrics import INGEST_LATENCY, INGESTED_EVENTS
+from monitoring.prometheus import INGEST_LATENCY, INGESTED_EVENTS
 from tenants.api import ProjectAPIView
 
 JSON = "application/json"

@@ -11,8 +11,8 @@ from django.utils import timezone
 from monitoring.ingest.rows import build_rows
 from monitoring.ingest.schema import EventIn
 from monitoring.ingest.writer import WriteResult, write_rows
-from monitoring.metrics import INGEST_BATCH_SIZE, INGESTED_EVENTS
 from monitoring.models import Event
+from monitoring.prometheus import INGEST_BATCH_SIZE, INGESTED_EVENTS
 from monitoring.signals import events_recorded
 from tenants.models import Project
 

@@ -294,9 +294,9 @@ def test_rate_limits_are_per_key(send, ingest_key, project, make_api_key):
     assert send(other, [event()]).status_code == 202
 
 
-def test_the_instance_default_limit_applies(send, ingest_key, monkeypatch):
-    monkeypatch.setenv("LLMSCOPE_API_RATE_LIMIT", "1")
-    monkeypatch.setenv("LLMSCOPE_API_RATE_BURST", "3")
+def test_the_instance_default_limit_applies(send, ingest_key, settings):
+    settings.LLMSCOPE_API_RATE_LIMIT = 1
+    settings.LLMSCOPE_API_RATE_BURST = 3
     statuses = [send(ingest_key, [event()]).status_code for _ in range(4)]
     assert statuses == [202, 202, 202, 429]
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count
 
+from dashboard.cards import format_value
 from monitoring import analytics
-from monitoring.dashboard.cards import format_value
 from spc.models import Chart, Violation
 from tenants.models import Organization, Project
 

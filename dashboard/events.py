@@ -7,8 +7,8 @@ from datetime import datetime
 
 from django.db.models import Q
 
+from dashboard.params import DashboardQuery
 from monitoring import analytics
-from monitoring.dashboard.params import DashboardQuery
 from monitoring.models import Event
 from tenants.models import Project
 

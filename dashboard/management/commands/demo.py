@@ -1,9 +1,14 @@
 """`manage.py demo`: a demo user, organization `demo` and project `demo` (idempotent)."""
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from alerts.demo import install_demo_alerts
+from monitoring.probes.demo import ensure_demo_probe
+from spc.autocreate import ensure_probe_charts
+from spc.models import Chart
 from tenants.models import Membership, Organization, Project, Role
 
 DEMO_EMAIL = "demo@llmscope.local"
@@ -27,15 +32,11 @@ def ensure_demo(stdout=None) -> Project:
             organization=org, slug="demo", defaults={"name": "Demo"}
         )
     _ensure_demo_data(project)
-    from alerts.demo import install_demo_alerts
-
     install_demo_alerts(project, user)
     return project
 
 
 def _mark_email_verified(user) -> None:
-    from allauth.account.models import EmailAddress
-
     EmailAddress.objects.update_or_create(
         user=user, email=user.email, defaults={"verified": True, "primary": True}
     )
@@ -44,10 +45,6 @@ def _mark_email_verified(user) -> None:
 def _ensure_demo_data(project: Project) -> None:
     """The demo probe against the built-in demo LLM, and its charts with a short baseline
     (20 calls, about three minutes) so the demo leaves its baseline quickly."""
-    from monitoring.probes.demo import ensure_demo_probe
-    from spc.autocreate import ensure_probe_charts
-    from spc.models import Chart
-
     probe = ensure_demo_probe(project)
     ensure_probe_charts(probe)
     Chart.objects.filter(

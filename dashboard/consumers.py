@@ -15,7 +15,8 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from monitoring.dashboard.params import DashboardQuery, parse_query
+from dashboard.cards import project_cards
+from dashboard.params import DashboardQuery, parse_query
 from tenants.groups import project_group
 from tenants.models import Membership, Project
 
@@ -41,8 +42,6 @@ def _project(user, org_slug: str, project_slug: str) -> Project | None:
 
 @database_sync_to_async
 def _cards(project: Project, query: DashboardQuery) -> list[dict]:
-    from monitoring.dashboard.cards import project_cards
-
     return project_cards(project, query)["cards"]
 
 

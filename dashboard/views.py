@@ -18,18 +18,19 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from monitoring.dashboard import cards as card_data
-from monitoring.dashboard import organization as org_data
-from monitoring.dashboard.charts import chart_payload, context_lines, default_chart
-from monitoring.dashboard.events import STATUSES, recent_events, related_events
-from monitoring.dashboard.export import csv_chunks, csv_chunks_async
-from monitoring.dashboard.params import SOURCES, WINDOW_LABELS, parse_query
-from monitoring.dashboard.wizard import PATHS, snippets
+from dashboard import cards as card_data
+from dashboard import organization as org_data
+from dashboard.charts import chart_payload, context_lines, default_chart
+from dashboard.events import STATUSES, recent_events, related_events
+from dashboard.export import csv_chunks, csv_chunks_async
+from dashboard.params import SOURCES, WINDOW_LABELS, parse_query
+from dashboard.wizard import PATHS, snippets
+from monitoring.analytics import WINDOWS, minute_of
 from monitoring.models import Event, EventRollup
 from spc.models import Chart, Violation
 from spc.rules_text import NELSON_RULE_NAMES, rule_explanation
 from tenants import audit
-from tenants.access import project_view
+from tenants.access import organization_view, project_view
 from tenants.models import ApiKey, AuditAction, Organization, Project
 
 RECENT_VIOLATIONS = 20
@@ -55,8 +56,6 @@ def _now() -> datetime:
 def _filter_choices(project: Project) -> dict:
     """Models and environments seen in the last 30 days (from the rollups, not raw events),
     remembered for a minute: a new model shows up in the menu at most a minute late."""
-    from monitoring.analytics import WINDOWS, minute_of
-
     key = f"dashboard:choices:{project.pk}"
     choices = cache.get(key)
     if choices is None:
@@ -87,8 +86,10 @@ def _base_context(request, organization, project, query) -> dict:
     }
 
 
-def render_project_dashboard(request: HttpRequest, organization: Organization, project: Project):
-    """The project page (tenants' `project-home` renders this); the body alone for HTMX."""
+@project_view()
+def project_home(request: HttpRequest, organization: Organization, project: Project):
+    """The project page; the body alone for HTMX."""
+    request.session["last_org"] = organization.slug
     query = parse_query(request.GET)
     now = _now()
     charts = list(Chart.objects.for_project(project).order_by("name"))
@@ -302,8 +303,10 @@ def wizard_status(request: HttpRequest, organization, project) -> HttpResponse:
     )
 
 
-def render_organization_home(request: HttpRequest, organization: Organization) -> HttpResponse:
-    """The organization home (tenants' `organization-home` renders this)."""
+@organization_view()
+def organization_home(request: HttpRequest, organization: Organization) -> HttpResponse:
+    """The organization home: a card per project."""
+    request.session["last_org"] = organization.slug
     context = {
         "organization": organization,
         "cards": org_data.project_cards(organization),

@@ -12,9 +12,9 @@ from datetime import datetime
 import numpy as np
 from django.utils import timezone
 
+from spc.display import to_display
 from spc.models import Chart, ControlLimits, Violation
 from spc.rules_text import rule_name
-from spc.series import to_display
 
 MAX_POINTS = 5000
 LINES = ("center", "ucl", "lcl", "p2", "m2", "p1", "m1")

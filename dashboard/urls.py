@@ -1,12 +1,15 @@
-"""Dashboard URLs (the project and organization homes themselves keep their tenants names)."""
+"""Dashboard URLs: the organization and project homes, their fragments, the setup wizard."""
 
 from django.urls import path
 
-from monitoring.dashboard import views
+from dashboard import views
 
-P = "o/<slug:org_slug>/p/<slug:project_slug>/"
+ORG = "o/<slug:org_slug>/"
+P = ORG + "p/<slug:project_slug>/"
 
 urlpatterns = [
+    path(ORG, views.organization_home, name="organization-home"),
+    path(P, views.project_home, name="project-home"),
     path(P + "dashboard/charts/<int:chart_id>/data/", views.chart_data, name="dashboard-chart"),
     path(P + "dashboard/events/", views.event_list, name="dashboard-events"),
     path(P + "dashboard/export/events.csv", views.event_export, name="dashboard-events-csv"),

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from dashboard.params import DashboardQuery
 from monitoring import analytics
-from monitoring.dashboard.params import DashboardQuery
 from tenants.models import Project
 
 

@@ -14,9 +14,9 @@ from datetime import datetime
 from asgiref.sync import sync_to_async
 from django.db.models import Q
 
+from dashboard.events import STATUSES
+from dashboard.params import DashboardQuery
 from monitoring import analytics
-from monitoring.dashboard.events import STATUSES
-from monitoring.dashboard.params import DashboardQuery
 from monitoring.models import Event
 from tenants.models import Project
 
