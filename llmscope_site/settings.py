@@ -14,7 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from llmscope_site.env import env_bool, env_choice, env_int, env_list, env_str
+from llmscope_site.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("LLMSCOPE_VAR_DIR", str(BASE_DIR / "var")))
@@ -168,6 +168,14 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Synthetic probes: claim due probes every second (a stale tick is dropped, not queued).
     "probes-tick": {"task": "probes.tick", "schedule": 1.0, "options": {"expires": 5}},
+    # Alerts: threshold rules read the rollups every 30 s; reminders and due retries (and
+    # deliveries whose worker died) are picked up every 5 s.
+    "alerts-check-thresholds": {
+        "task": "alerts.tasks.check_threshold_rules",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    "alerts-sweep": {"task": "alerts.tasks.sweep", "schedule": 5.0, "options": {"expires": 5}},
 }
 
 # --- Auth (django-allauth, email as the login) -------------------------------------------
@@ -256,6 +264,20 @@ LLMSCOPE_PROBE_DB_THREADS = env_int("LLMSCOPE_PROBE_DB_THREADS", 0, minimum=0)
 LLMSCOPE_DEMO_INCIDENT_PERIOD_S = env_int("LLMSCOPE_DEMO_INCIDENT_PERIOD_S", 480, minimum=30)
 LLMSCOPE_DEMO_INCIDENTS = env_bool("LLMSCOPE_DEMO_INCIDENTS", True)
 LLMSCOPE_DEMO_SEED = env_int("LLMSCOPE_DEMO_SEED", 7)
+
+# --- Alerts -------------------------------------------------------------------------------
+# A delivery is tried this many times (network errors, 429, 5xx), with exponential backoff
+# from the base delay up to the maximum, then marked failed.
+LLMSCOPE_ALERT_MAX_ATTEMPTS = env_int("LLMSCOPE_ALERT_MAX_ATTEMPTS", 6, minimum=1)
+LLMSCOPE_ALERT_RETRY_BASE_S = env_float("LLMSCOPE_ALERT_RETRY_BASE_S", 10.0, minimum=0.0)
+LLMSCOPE_ALERT_RETRY_MAX_S = env_float("LLMSCOPE_ALERT_RETRY_MAX_S", 900.0, minimum=0.0)
+LLMSCOPE_ALERT_TIMEOUT_S = env_float("LLMSCOPE_ALERT_TIMEOUT_S", 10.0, minimum=0.1)
+# Chart pictures linked from notifications stop loading after this many days.
+LLMSCOPE_ALERT_IMAGE_DAYS = env_int("LLMSCOPE_ALERT_IMAGE_DAYS", 30, minimum=1)
+LLMSCOPE_SLACK_API_URL = env_str("LLMSCOPE_SLACK_API_URL", "https://slack.com/api/")
+LLMSCOPE_PAGERDUTY_EVENTS_URL = env_str(
+    "LLMSCOPE_PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue"
+)
 
 # Subgroup charts chart a time bucket this long after it closed, so late flushes still count.
 LLMSCOPE_SUBGROUP_GRACE_SECONDS = env_int("LLMSCOPE_SUBGROUP_GRACE_SECONDS", 30, minimum=0)

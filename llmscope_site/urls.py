@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("monitoring.probes.urls")),
     path("", include("dashboard.urls")),
     path("", include("spc.urls")),
+    path("", include("alerts.urls")),
 ]
 
 handler404 = errors.not_found

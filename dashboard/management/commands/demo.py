@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from alerts.demo import install_demo_alerts
 from monitoring.probes.demo import ensure_demo_probe
 from spc.autocreate import ensure_probe_charts
 from spc.models import Chart
@@ -31,6 +32,7 @@ def ensure_demo(stdout=None) -> Project:
             organization=org, slug="demo", defaults={"name": "Demo"}
         )
     _ensure_demo_data(project)
+    install_demo_alerts(project, user)
     return project
 
 
