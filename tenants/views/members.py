@@ -20,9 +20,14 @@ def _members_context(request: HttpRequest, organization: Organization, **extra) 
         "memberships": organization.memberships.select_related("user").order_by("created_at"),
         "invitations": Invitation.objects.pending().filter(organization=organization),
         "roles": Role.choices,
+        "owner_count": _owner_count(organization),
         "invite_form": extra.pop("invite_form", InvitationForm()),
         **extra,
     }
+
+
+def _owner_count(organization: Organization) -> int:
+    return organization.memberships.filter(role=Role.OWNER).count()
 
 
 @organization_view()
@@ -81,6 +86,7 @@ def member_role(request: HttpRequest, organization: Organization, membership_id:
             "organization": organization,
             "m": target,
             "roles": Role.choices,
+            "owner_count": _owner_count(organization),
             "error": error,
             "updated": error is None,
         }
@@ -104,6 +110,7 @@ def member_remove(request: HttpRequest, organization: Organization, membership_i
                 "organization": organization,
                 "m": target,
                 "roles": Role.choices,
+                "owner_count": _owner_count(organization),
                 "error": str(exc),
             }
             return render(request, "tenants/_member_row.html", context, status=400)
