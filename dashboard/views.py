@@ -310,7 +310,7 @@ def setup_wizard(request: HttpRequest, organization, project) -> HttpResponse:
         "via": via,
         "plaintext": plaintext,
         "can_create_keys": request.membership.has_right("manage_keys"),
-        "snippets": snippets(via, base_url, plaintext or "$LLMSCOPE_KEY") if via else None,
+        "snippets": snippets(via, base_url, plaintext) if via else None,
         "has_events": Event.objects.for_project(project).exists(),
         "live_url": f"/ws/o/{organization.slug}/p/{project.slug}/",
         "status_url": reverse("dashboard-wizard-status", args=[organization.slug, project.slug]),
@@ -327,7 +327,14 @@ def wizard_status(request: HttpRequest, organization, project) -> HttpResponse:
     """Whether the first event has arrived (polled once per live message by the wizard)."""
     first = Event.objects.for_project(project).order_by("received_at").first()
     count = Event.objects.for_project(project).count() if first else 0
-    context = {"organization": organization, "project": project, "first": first, "count": count}
+    context = {
+        "organization": organization,
+        "project": project,
+        "first": first,
+        "count": count,
+        "via": request.GET.get("via", ""),
+        "swap_steps": True,
+    }
     return _render(
         request, "dashboard/wizard_status_page.html", "dashboard/_wizard_status.html", context
     )
