@@ -83,20 +83,29 @@
   // Ticks of a log axis inside [min, max]: 1-2-5 (or finer, on a narrow range) per decade.
   function logSplits(min, max, most) {
     if (!(min > 0) || !(max > min)) return [min, max].filter((v) => v > 0);
-    const ratio = max / min;
-    const mantissas = ratio < 3 ? [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9]
-      : ratio < 30 ? [1, 2, 3, 4, 5, 6, 7, 8, 9] : [1, 2, 5];
-    const out = [];
-    for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) {
-      for (const m of mantissas) {
-        const v = +(m * Math.pow(10, e)).toPrecision(6);
-        if (v >= min && v <= max) out.push(v);
+    const ticks = (mantissas) => {
+      const out = [];
+      for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) {
+        for (const m of mantissas) {
+          const v = +(m * Math.pow(10, e)).toPrecision(6);
+          if (v >= min && v <= max) out.push(v);
+        }
       }
+      return out;
+    };
+    // The densest set of round values that fits: a narrow range gets 1.2, 1.5, 2.5 too.
+    const sets = [[1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 5, 6, 7, 8, 9],
+      [1, 2, 3, 5], [1, 2, 5], [1, 3], [1]];
+    let best = null;
+    for (const set of sets) {
+      const out = ticks(set);
+      if (out.length <= most && out.length >= 2) return out;
+      if (out.length >= 2) best = out;
     }
-    if (out.length <= most) return out;
+    if (!best) return [min, max];
     const keep = [];
-    const every = Math.ceil(out.length / most);
-    for (let i = 0; i < out.length; i += every) keep.push(out[i]);
+    const every = Math.ceil(best.length / most);
+    for (let i = 0; i < best.length; i += every) keep.push(best[i]);
     return keep;
   }
 
