@@ -291,7 +291,12 @@
               const longest = Math.max(4, ...(values || []).map((v) => String(v).length));
               return Math.min(120, 14 + longest * 7.5);
             },
-            values: (u, splits) => axisLabels(splits, state.unit),
+            values: (u, splits) => {
+              const labels = axisLabels(splits, state.unit);
+              // What the axis shows, readable outside the canvas (tests, assistive tools).
+              container.dataset.yTicks = labels.filter(Boolean).join(" | ");
+              return labels;
+            },
           },
         ],
         series: [
