@@ -12,6 +12,7 @@ from datetime import datetime
 import numpy as np
 from django.utils import timezone
 
+from spc.chart_metrics import Metric
 from spc.display import to_display
 from spc.models import Chart, ControlLimits, Violation
 from spc.rules_text import WESTERN_ELECTRIC_OFFSET, rule_name
@@ -166,13 +167,31 @@ def _stored(chart: Chart, rule: int) -> int:
         return rule + WESTERN_ELECTRIC_OFFSET
     return rule
 
+# The order a newcomer reads a service in: how fast, how soon the first token, how often
+# it fails; throughput and cost after.
+METRIC_ORDER = (
+    Metric.LATENCY,
+    Metric.TTFT,
+    Metric.ERROR_RATE,
+    Metric.TOKENS_PER_S,
+    Metric.COST,
+)
+
+
+def ordered_charts(charts: list[Chart]) -> list[Chart]:
+    """Charts in reading order: by metric (latency first), then by name."""
+
+    def key(chart: Chart):
+        rank = METRIC_ORDER.index(chart.metric) if chart.metric in METRIC_ORDER else 99
+        return (rank, chart.name)
+
+    return sorted(charts, key=key)
+
 
 def default_chart(charts: list[Chart], wanted: int | None) -> Chart | None:
-    """The chart asked for, else the first out of control, else the first one."""
+    """The chart asked for, else the first in reading order (a latency chart)."""
     by_id = {c.pk: c for c in charts}
     if wanted in by_id:
         return by_id[wanted]
-    for chart in charts:
-        if chart.status == Chart.Status.OUT_OF_CONTROL:
-            return chart
-    return charts[0] if charts else None
+    ordered = ordered_charts(charts)
+    return ordered[0] if ordered else None

@@ -15,7 +15,7 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from dashboard.cards import project_cards
+from dashboard.cards import by_model_rows, project_cards
 from dashboard.params import DashboardQuery, parse_query
 from tenants.groups import project_group
 from tenants.models import Membership, Project
@@ -41,8 +41,10 @@ def _project(user, org_slug: str, project_slug: str) -> Project | None:
 
 
 @database_sync_to_async
-def _cards(project: Project, query: DashboardQuery) -> list[dict]:
-    return project_cards(project, query)["cards"]
+def _cards(project: Project, query: DashboardQuery) -> dict:
+    """The cards and the by-model panels, from one summary: the page shows one moment."""
+    data = project_cards(project, query)
+    return {"cards": data["cards"], "by_model": by_model_rows(data["summary"])}
 
 
 class ProjectDashboardConsumer(AsyncJsonWebsocketConsumer):
@@ -109,8 +111,8 @@ class ProjectDashboardConsumer(AsyncJsonWebsocketConsumer):
         if self.project is None or self.query is None:
             return
         try:
-            cards = await _cards(self.project, self.query)
+            figures = await _cards(self.project, self.query)
         except Exception:
             logger.warning("cards for project %s failed", self.project.pk, exc_info=True)
             return
-        await self.send_json({"type": "cards", "window": self.query.window, "cards": cards})
+        await self.send_json({"type": "cards", "window": self.query.window, **figures})

@@ -101,7 +101,10 @@ def change_role(target: Membership, new_role: str, actor: Membership) -> Members
     organization = target.organization
     with transaction.atomic():
         if target.role == Role.OWNER and _lock_owners(organization) <= 1:
-            raise TeamError("An organization must keep at least one owner.")
+            raise TeamError(
+                "An organization must keep at least one owner: make another member an owner "
+                "first, then change this role."
+            )
         old_role = target.role
         target.role = new_role
         target.save(update_fields=["role"])

@@ -157,6 +157,49 @@
       change.dataset.trend = card.trend;
       change.className = "metric-change verdict-" + card.verdict;
     }
+    updateByModel(message.by_model);
+  }
+
+  // The by-model panels come with the cards, from the same summary: one moment per page.
+  function barRow(model, width, barClass, valueText, noteText) {
+    const row = document.createElement("tr");
+    const name = document.createElement("th");
+    name.scope = "row";
+    name.title = model;
+    name.textContent = model;
+    const barCell = document.createElement("td");
+    const bar = document.createElement("span");
+    bar.className = barClass;
+    bar.style.width = width + "%";
+    barCell.append(bar);
+    const value = document.createElement("td");
+    value.className = "num";
+    value.dataset.field = "value";
+    value.textContent = valueText;
+    if (noteText) {
+      const note = document.createElement("span");
+      note.className = "muted";
+      note.textContent = noteText;
+      value.append(" ", note);
+    }
+    row.append(name, barCell, value);
+    return row;
+  }
+
+  function fillBars(tbodyId, rows) {
+    const tbody = document.getElementById(tbodyId);
+    if (!tbody) return;
+    tbody.replaceChildren(...rows);
+    const empty = tbody.closest("section").querySelector(".by-model-empty");
+    if (empty) empty.hidden = rows.length > 0;
+  }
+
+  function updateByModel(byModel) {
+    if (!byModel) return;
+    fillBars("by-model-cost", byModel.cost.map((r) =>
+      barRow(r.model, r.width, "bar", r.value, r.unpriced ? "+" + r.unpriced + " unpriced" : "")));
+    fillBars("by-model-latency", byModel.latency.map((r) =>
+      barRow(r.model, r.width, "bar bar-latency", r.p95, "p50 " + r.p50)));
   }
 
   let eventsTimer = null;
@@ -268,7 +311,8 @@
   modal.addEventListener("close", () => { if (opener) opener.focus(); });
 
   document.body.addEventListener("htmx:afterSettle", (event) => {
-    const target = event.detail.target;
+    const target = event.detail && event.detail.target;
+    if (!target) return;
     if (target === modalBody) {
       LLMscopeCharts.drawContext(modalBody);
       const title = modalBody.querySelector(".violation-title");
