@@ -167,6 +167,7 @@ def _stored(chart: Chart, rule: int) -> int:
         return rule + WESTERN_ELECTRIC_OFFSET
     return rule
 
+
 # The order a newcomer reads a service in: how fast, how soon the first token, how often
 # it fails; throughput and cost after.
 METRIC_ORDER = (

@@ -26,7 +26,6 @@ from dashboard.events import STATUSES, recent_events, related_events
 from dashboard.export import csv_chunks, csv_chunks_async
 from dashboard.params import SOURCES, WINDOW_LABELS, parse_query
 from dashboard.signals import signal_rows
-
 from dashboard.violation_history import (
     HISTORY_WINDOWS,
     history_page,
