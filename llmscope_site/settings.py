@@ -235,6 +235,8 @@ SPECTACULAR_SETTINGS = {
 # Request bodies above this size (after gzip decompression) answer 413.
 LLMSCOPE_MAX_BODY_BYTES = env_int("LLMSCOPE_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = LLMSCOPE_MAX_BODY_BYTES + 1024
+# Ingest refuses timestamps more than this far ahead of the server's clock (clients' skew).
+LLMSCOPE_MAX_CLOCK_SKEW_SECONDS = env_int("LLMSCOPE_MAX_CLOCK_SKEW_SECONDS", 300, minimum=0)
 # API keys refresh last_used_at at most this often, to keep the ingest path write-free.
 LLMSCOPE_KEY_LAST_USED_RESOLUTION_S = 60
 # Per-API-key rate limit of the REST API (requests per second, burst); an ApiKeyRateLimit
