@@ -235,6 +235,8 @@ SPECTACULAR_SETTINGS = {
 # Request bodies above this size (after gzip decompression) answer 413.
 LLMSCOPE_MAX_BODY_BYTES = env_int("LLMSCOPE_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = LLMSCOPE_MAX_BODY_BYTES + 1024
+# Open WebSockets re-check their user's access this often, behind the immediate signals.
+LLMSCOPE_SOCKET_RECHECK_SECONDS = env_int("LLMSCOPE_SOCKET_RECHECK_SECONDS", 60, minimum=1)
 # Ingest refuses timestamps more than this far ahead of the server's clock (clients' skew).
 LLMSCOPE_MAX_CLOCK_SKEW_SECONDS = env_int("LLMSCOPE_MAX_CLOCK_SKEW_SECONDS", 300, minimum=0)
 # API keys refresh last_used_at at most this often, to keep the ingest path write-free.
