@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "django_htmx",
+    "axes",
     "tenants",
     "monitoring",
     "monitoring.probes",
@@ -69,6 +70,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "llmscope_site.admin_gate.AdminGateMiddleware",
+    # Last, as django-axes asks: it answers the locked-out admin logins.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "llmscope_site.urls"
@@ -180,6 +184,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Auth (django-allauth, email as the login) -------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    # First, as django-axes asks: it refuses locked-out admin logins before any password check.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -243,12 +249,34 @@ SPECTACULAR_SETTINGS = {
 # Request bodies above this size (after gzip decompression) answer 413.
 LLMSCOPE_MAX_BODY_BYTES = env_int("LLMSCOPE_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = LLMSCOPE_MAX_BODY_BYTES + 1024
+# Open WebSockets re-check their user's access this often, behind the immediate signals.
+LLMSCOPE_SOCKET_RECHECK_SECONDS = env_int("LLMSCOPE_SOCKET_RECHECK_SECONDS", 60, minimum=1)
+# Ingest refuses timestamps more than this far ahead of the server's clock (clients' skew).
+LLMSCOPE_MAX_CLOCK_SKEW_SECONDS = env_int("LLMSCOPE_MAX_CLOCK_SKEW_SECONDS", 300, minimum=0)
 # API keys refresh last_used_at at most this often, to keep the ingest path write-free.
 LLMSCOPE_KEY_LAST_USED_RESOLUTION_S = 60
 # Per-API-key rate limit of the REST API (requests per second, burst); an ApiKeyRateLimit
 # row overrides both for its key.
 LLMSCOPE_API_RATE_LIMIT = env_int("LLMSCOPE_API_RATE_LIMIT", 100, minimum=1)
 LLMSCOPE_API_RATE_BURST = env_int("LLMSCOPE_API_RATE_BURST", LLMSCOPE_API_RATE_LIMIT * 2, minimum=1)
+
+# --- Operations: /metrics and /admin/ -------------------------------------------------------
+# Prometheus scrapes /metrics with this bearer token (its `authorization` config), or from
+# one of these networks (comma-separated CIDRs); with neither, /metrics answers 401.
+LLMSCOPE_METRICS_TOKEN = env_str("LLMSCOPE_METRICS_TOKEN", "")
+LLMSCOPE_METRICS_ALLOWED_NETWORKS = env_list("LLMSCOPE_METRICS_ALLOWED_NETWORKS", [])
+# The Django admin: off entirely, or only from these networks (comma-separated CIDRs; empty:
+# from anywhere). Its login locks an address or a user name out for AXES_COOLOFF_TIME after
+# AXES_FAILURE_LIMIT wrong passwords (django-axes, admin site only; allauth has its own).
+LLMSCOPE_ADMIN_ENABLED = env_bool("LLMSCOPE_ADMIN_ENABLED", True)
+LLMSCOPE_ADMIN_ALLOWED_NETWORKS = env_list("LLMSCOPE_ADMIN_ALLOWED_NETWORKS", [])
+AXES_ONLY_ADMIN_SITE = True
+AXES_FAILURE_LIMIT = env_int("LLMSCOPE_ADMIN_LOGIN_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LLMSCOPE_ADMIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
 
 # --- LLMscope ---------------------------------------------------------------------------
 LLMSCOPE_PUBLIC_URL = env_str("LLMSCOPE_PUBLIC_URL", "http://127.0.0.1:8000")
@@ -264,6 +292,8 @@ LLMSCOPE_PROBE_DB_THREADS = env_int("LLMSCOPE_PROBE_DB_THREADS", 0, minimum=0)
 LLMSCOPE_DEMO_INCIDENT_PERIOD_S = env_int("LLMSCOPE_DEMO_INCIDENT_PERIOD_S", 480, minimum=30)
 LLMSCOPE_DEMO_INCIDENTS = env_bool("LLMSCOPE_DEMO_INCIDENTS", True)
 LLMSCOPE_DEMO_SEED = env_int("LLMSCOPE_DEMO_SEED", 7)
+# The demo LLM (/demo-llm/...) answers only with DEBUG on (make run) or this on.
+LLMSCOPE_DEMO_LLM = env_bool("LLMSCOPE_DEMO_LLM", DEBUG)
 
 # --- Alerts -------------------------------------------------------------------------------
 # A delivery is tried this many times (network errors, 429, 5xx), with exponential backoff

@@ -5,7 +5,6 @@ acknowledging, and the violations CSV. Each endpoint exists twice: with an API k
 from __future__ import annotations
 
 import base64
-import csv
 import json
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
@@ -21,6 +20,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from llmscope_site.spreadsheet import csv_writer
 from monitoring import analytics
 from spc.models import Chart, Signal, Violation
 from spc.serializers import (
@@ -316,7 +316,7 @@ class _Echo:
 
 
 def csv_response(filename: str, rows) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
     response = StreamingHttpResponse((writer.writerow(r) for r in rows), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

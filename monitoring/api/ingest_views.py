@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import ClassVar
 
+from django.conf import settings
 from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -16,11 +19,12 @@ from monitoring.api.bodies import read_body
 from monitoring.api.ratelimit import ApiKeyRateThrottle
 from monitoring.api.read_views import EventListMixin
 from monitoring.ingest import otlp
-from monitoring.ingest.schema import BatchInvalid, MalformedJSON, decode_event_batch
+from monitoring.ingest.schema import BatchInvalid, MalformedJSON, TimeWindow, decode_event_batch
 from monitoring.ingest.service import ingest_events
 from monitoring.ingest.telemetry import decode_telemetry, store_host_samples
 from monitoring.prometheus import INGEST_LATENCY, INGESTED_EVENTS
 from tenants.api import ProjectAPIView
+from tenants.models import Project
 
 JSON = "application/json"
 
@@ -28,6 +32,15 @@ _accepted = inline_serializer(
     "IngestAccepted",
     {"accepted": serializers.IntegerField(), "duplicates": serializers.IntegerField()},
 )
+
+
+def accepted_times(project: Project) -> TimeWindow:
+    """Timestamps the project takes now: within its retention, at most the skew ahead."""
+    return TimeWindow(
+        now=timezone.now(),
+        max_age=timedelta(days=project.retention_days),
+        max_skew=timedelta(seconds=settings.LLMSCOPE_MAX_CLOCK_SKEW_SECONDS),
+    )
 
 
 class IngestAPIView(ProjectAPIView):
@@ -57,7 +70,7 @@ class EventBatchMixin:
         started = time.perf_counter()
         body, _ = read_body(request, (JSON,))
         try:
-            events = decode_event_batch(body)
+            events = decode_event_batch(body, window=accepted_times(self.project))
         except MalformedJSON as exc:
             raise InvalidJSON(f"The request body is not valid JSON: {exc}") from None
         except BatchInvalid as exc:
@@ -98,7 +111,7 @@ class OtlpTracesView(IngestAPIView):
             export = otlp.parse_request(body, kind)
         except otlp.MalformedOTLP as exc:
             raise InvalidJSON(str(exc)) from None
-        mapped = otlp.map_request(export)
+        mapped = otlp.map_request(export, window=accepted_times(self.project))
         if mapped.events:
             ingest_events(self.project, mapped.events, source="otlp")
         if mapped.rejected:
@@ -125,7 +138,7 @@ class TelemetryView(IngestAPIView):
     def post(self, request: Request) -> Response:
         body, _ = read_body(request, (JSON,))
         try:
-            batch = decode_telemetry(body)
+            batch = decode_telemetry(body, window=accepted_times(self.project))
         except MalformedJSON as exc:
             raise InvalidJSON(f"The request body is not valid JSON: {exc}") from None
         except BatchInvalid as exc:
