@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("monitoring.probes.urls")),
     path("", include("monitoring.dashboard.urls")),
     path("", include("spc.urls")),
+    path("", include("billing.urls")),
 ]
 
 handler404 = errors.not_found
