@@ -79,21 +79,33 @@ class StripeGateway:
 
     def report_meter_event(
         self, *, customer_id: str, value: int, identifier: str, timestamp: datetime
-    ) -> None:
-        self.client.v1.billing.meter_events.create(
-            params={
-                "event_name": settings.STRIPE_METER_EVENT_NAME,
-                "payload": {"stripe_customer_id": customer_id, "value": str(value)},
-                "identifier": identifier,
-                "timestamp": int(timestamp.timestamp()),
-            }
-        )
+    ) -> bool:
+        """Send one meter event; False if Stripe already holds its identifier (delivered by
+        an earlier attempt, so nothing more is billed)."""
+        try:
+            self.client.v1.billing.meter_events.create(
+                params={
+                    "event_name": settings.STRIPE_METER_EVENT_NAME,
+                    "payload": {"stripe_customer_id": customer_id, "value": str(value)},
+                    "identifier": identifier,
+                    "timestamp": int(timestamp.timestamp()),
+                }
+            )
+        except stripe.InvalidRequestError as exc:
+            # Stripe rejects a repeated identifier: "An event already exists with identifier …"
+            if "already exists with identifier" in (exc.user_message or str(exc)):
+                return False
+            raise
+        return True
 
 
 def construct_event(payload: bytes, signature: str) -> dict[str, Any]:
     """Verify a webhook's `Stripe-Signature` (5-minute tolerance) and parse its event into
     plain data. Raises stripe.SignatureVerificationError or ValueError (malformed payload)."""
-    event = stripe.Webhook.construct_event(
-        payload, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=300
-    )
+    try:
+        event = stripe.Webhook.construct_event(
+            payload, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=300
+        )
+    except (AttributeError, TypeError) as exc:  # signed JSON that is not an object
+        raise ValueError(f"not a Stripe event: {exc}") from None
     return event.to_dict()
