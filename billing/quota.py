@@ -12,7 +12,10 @@ passed in (an object with `pk`, or the id itself), and what it counts it keeps i
 
 The events check costs no COUNT: the month's usage is cached (one cache round trip together
 with the plan) and the cache is incremented after each ingest commit; the cache expires
-every few minutes so it heals from the database if an increment is lost.
+every few minutes so it heals from the database if an increment is lost. The check is not a
+lock: batches checked at the same moment may each pass, so the month can end over its limit
+by at most the batches in flight (≤ 1,000 events each) — the price of a check that costs one
+cache read.
 """
 
 from __future__ import annotations

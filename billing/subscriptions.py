@@ -18,6 +18,9 @@ from tenants.models import Organization, Role
 
 log = logging.getLogger(__name__)
 
+# Subscription states that still bill (or may again, once paid).
+LIVE = {SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE}
+
 
 class BillingError(Exception):
     """A billing action that cannot be done; the message is shown to the user."""
@@ -50,11 +53,14 @@ def start_checkout(
     prices, metered = price_ids(plan)
     if not prices:
         raise BillingError(f"The {plan.name} plan has no Stripe price configured.")
-    current = quota.plan_for(organization)
-    if current.slug == plan.slug and not current.suspended_plan:
-        raise BillingError(f"{organization.name} is already on the {plan.name} plan.")
-    gateway = StripeGateway()
     account = account_for(organization)
+    if account.stripe_subscription_id and account.subscription_status in LIVE:
+        # A second subscription would bill twice; the portal changes or repairs the first.
+        raise BillingError(
+            f"{organization.name} already has a subscription: use “Manage billing” to change "
+            "the plan or the payment method."
+        )
+    gateway = StripeGateway()
     if not account.stripe_customer_id:
         customer = gateway.create_customer(
             organization.pk, organization.name, _owner_email(organization)

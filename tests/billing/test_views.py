@@ -124,3 +124,15 @@ def test_anonymous_visitors_are_sent_to_log_in(organization, client, billing_on)
     response = client.get(page_url(organization))
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+def test_an_organization_with_a_subscription_is_sent_to_the_portal_not_checkout(
+    organization, subscribe, billing_on, client_for, owner
+):
+    subscribe(organization)
+    sessions_before = len(billing_on.requests_to("/v1/checkout/sessions"))
+    response = client_for(owner).post(
+        reverse("billing-checkout", args=[organization.slug]), {"plan": "team"}, follow=True
+    )
+    assert "already has a subscription" in response.content.decode()
+    assert len(billing_on.requests_to("/v1/checkout/sessions")) == sessions_before
