@@ -25,6 +25,9 @@ What it does, in one run:
    alike. With billing on every request checks the plan and the month's usage (cached) and
    every batch adds to the usage counter in its transaction; the organization's limit is set
    out of reach, so nothing is refused and both servers do the same work otherwise.
+   Then the same comparison in-process, without HTTP: `ingest_events` on a 1,000-event batch
+   and on a single event, billing off and on alternately, `--quota-reps` times each; medians
+   reported (robust to the load spikes of a shared machine).
 The figures depend on the machine; the ratios (API/COPY, quotas on/off) are the portable ones.
 `--smoke` runs every phase for a moment with small batches (seconds, for tests and CI).
 """
@@ -60,6 +63,9 @@ def django_setup(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "llmscope_site.settings")
     os.environ.setdefault("DEBUG", "1")
+    # Tasks queued by this process (in-process phases) stay off the shared default queue.
+    os.environ.setdefault("LLMSCOPE_CELERY_QUEUE", "llmscope-ingest-bench")
+    os.environ.setdefault("LLMSCOPE_CACHE_PREFIX", "llmscope-ingest-bench")
     import django
 
     django.setup()
@@ -424,6 +430,35 @@ def quota_comparison(args, key: str, bodies: list[bytes]) -> dict[str, tuple[flo
     }
 
 
+def quota_in_process(project_id: int, bodies: list[bytes], reps: int) -> dict:
+    """Median seconds of one `ingest_events` call, billing off and on: {phase: (off, on)}."""
+    from django.conf import settings
+
+    from monitoring.ingest.schema import decode_event_batch
+    from monitoring.ingest.service import ingest_events
+    from tenants.models import Project
+
+    project = Project.objects.select_related("organization").get(pk=project_id)
+    single = json.dumps({"events": make_events(random.Random(7), 1)}).encode()
+    settings.DEBUG = False  # no query log growing over thousands of calls
+    timings: dict[tuple[str, str], list[float]] = {
+        (phase, mode): [] for phase in ("batch", "single") for mode in ("off", "on")
+    }
+    for i in range(reps):
+        for mode in ("off", "on") if i % 2 == 0 else ("on", "off"):
+            settings.STRIPE_SECRET_KEY = BILLING_ON_ENV["STRIPE_SECRET_KEY"] if mode == "on" else ""
+            for phase, body in (("batch", bodies[i % len(bodies)]), ("single", single)):
+                events = decode_event_batch(body)
+                started = time.perf_counter()
+                ingest_events(project, events, source="api")
+                timings[phase, mode].append(time.perf_counter() - started)
+    settings.STRIPE_SECRET_KEY = ""
+    return {
+        phase: (statistics.median(timings[phase, "off"]), statistics.median(timings[phase, "on"]))
+        for phase in ("batch", "single")
+    }
+
+
 def percentile(sorted_values: list[float], q: float) -> float:
     """Nearest rank: the ceil(q * n)-th smallest."""
     return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)]
@@ -453,13 +488,14 @@ def main() -> None:
         "--quota-seconds", type=float, default=40.0, help="per server, quotas on vs off"
     )
     parser.add_argument("--quota-rounds", type=int, default=4)
+    parser.add_argument("--quota-reps", type=int, default=200, help="in-process calls per mode")
     parser.add_argument("--smoke", action="store_true", help="every phase for a moment")
     args = parser.parse_args()
     batch_size = 1000
     if args.smoke:
         args.workers, args.clients, args.seconds = 1, 2, 1.0
         args.rate, args.latency_seconds = 50.0, 1.0
-        args.quota_seconds, args.quota_rounds = 2.0, 2
+        args.quota_seconds, args.quota_rounds, args.quota_reps = 2.0, 2, 4
         batch_size = 100
     if not args.database_url.startswith("postgres"):
         raise SystemExit("the benchmark needs PostgreSQL (--database-url postgres://...)")
@@ -502,6 +538,7 @@ def main() -> None:
         server.wait(timeout=30)
 
     quota = quota_comparison(args, key, bodies)
+    in_process = quota_in_process(project_id, bodies, args.quota_reps)
 
     copy_rows, copy_elapsed = raw_copy_throughput(
         args.database_url, payloads, args.clients, args.seconds
@@ -535,6 +572,12 @@ def main() -> None:
         f"quotas off / on, single events ({args.clients * 4} clients): {single_off:,.0f} / "
         f"{single_on:,.0f} req/s, on/off = {single_on / single_off:.3f}"
     )
+    for phase, label in (("batch", f"{batch_size}-event batch"), ("single", "single event")):
+        off, on = in_process[phase]
+        print(
+            f"quotas off / on, in-process ingest_events, {label}: median {off * 1000:.2f} / "
+            f"{on * 1000:.2f} ms ({(on / off - 1) * 100:+.1f} %, {args.quota_reps} calls each)"
+        )
     print(f"# load average after: {load_average()}")
 
 

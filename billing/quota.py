@@ -10,18 +10,20 @@ With billing off (no STRIPE_SECRET_KEY) every organization has LLMSCOPE_DEFAULT_
 `check` never refuses anything. This module imports no other LLMscope app: organizations are
 passed in (an object with `pk`, or the id itself), and what it counts it keeps itself.
 
-The events check costs no COUNT: the month's usage is cached (one cache round trip together
-with the plan) and the cache is incremented after each ingest commit; the cache expires
-every few minutes so it heals from the database if an increment is lost. The check is not a
-lock: batches checked at the same moment may each pass, so the month can end over its limit
-by at most the batches in flight (≤ 1,000 events each) — the price of a check that costs one
-cache read.
+The events check costs no COUNT and usually no round trip: the month's usage lives in the
+shared cache, incremented after each ingest commit (the increment answers the total of every
+process, which this process then trusts for a second), and the plan is remembered in the
+process for a few seconds. The shared entries expire every few minutes, so the count heals
+from the database if an increment is lost. The check is not a lock: batches checked at the
+same moment may each pass, and a process may not see the last second of another's traffic,
+so a month can end over its limit by that much — the price of a check that costs nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,6 +70,10 @@ PLAN_CACHE_SECONDS = 60
 USAGE_CACHE_SECONDS = 300
 _SHARDS = 8
 _generation = 0  # bumped by forget(): tests and staff edits start from the database again
+# What this process trusts without asking the shared cache: (monotonic time, value) by key.
+_local: dict[str, tuple[float, Any]] = {}
+LOCAL_PLAN_SECONDS = 5.0
+LOCAL_USAGE_SECONDS = 1.0
 
 
 class QuotaExceeded(Exception):
@@ -135,8 +141,22 @@ def forget(organization: Any = None) -> None:
     global _generation
     if organization is None:
         _generation += 1
+        _local.clear()
         return
-    cache.delete(_key("plan", _org_id(organization)))
+    key = _key("plan", _org_id(organization))
+    _local.pop(key, None)
+    cache.delete(key)
+
+
+def _remember(key: str, value: Any) -> None:
+    _local[key] = (time.monotonic(), value)
+
+
+def _recall(key: str, seconds: float) -> Any:
+    entry = _local.get(key)
+    if entry is None or time.monotonic() - entry[0] > seconds:
+        return None
+    return entry[1]
 
 
 def _resolve_plan(org_id: int, now: datetime) -> EffectivePlan:
@@ -158,15 +178,25 @@ def _fresh(plan: EffectivePlan | None, now: datetime) -> bool:
 
 def _plan_and_usage(org_id: int, now: datetime, with_usage: bool) -> tuple[EffectivePlan, int]:
     plan_key, usage_key = _key("plan", org_id), _usage_key(org_id, now)
-    cached = cache.get_many([plan_key, usage_key] if with_usage else [plan_key])
-    plan = cached.get(plan_key)
+    plan = _recall(plan_key, LOCAL_PLAN_SECONDS)
     if not _fresh(plan, now):
-        plan = _resolve_plan(org_id, now)
-        cache.set(plan_key, plan, PLAN_CACHE_SECONDS)
-    used = cached.get(usage_key)
-    if with_usage and used is None:
-        used = _count_usage(org_id, now)
-        cache.add(usage_key, used, USAGE_CACHE_SECONDS)
+        plan = None
+    used = _recall(usage_key, LOCAL_USAGE_SECONDS) if with_usage else 0
+    missing = [k for k, v in ((plan_key, plan), (usage_key, used)) if v is None]
+    if missing:
+        cached = cache.get_many(missing)
+        if plan is None:
+            plan = cached.get(plan_key)
+            if not _fresh(plan, now):
+                plan = _resolve_plan(org_id, now)
+                cache.set(plan_key, plan, PLAN_CACHE_SECONDS)
+            _remember(plan_key, plan)
+        if used is None:
+            used = cached.get(usage_key)
+            if used is None:
+                used = _count_usage(org_id, now)
+                cache.add(usage_key, used, USAGE_CACHE_SECONDS)
+            _remember(usage_key, used)
     return plan, used or 0
 
 
@@ -262,6 +292,7 @@ def _after_commit(org_id: int, accepted: int, now: datetime) -> None:
     except Exception:  # a cache outage must not fail a stored batch; the TTL heals the count
         log.exception("could not update the cached usage of organization %s", org_id)
         return
+    _remember(key, total)
     plan = _plan_and_usage(org_id, now, with_usage=False)[0]
     included = plan.included_events
     if not included:
