@@ -452,11 +452,26 @@ def quota_in_process(project_id: int, bodies: list[bytes], reps: int) -> dict:
                 started = time.perf_counter()
                 ingest_events(project, events, source="api")
                 timings[phase, mode].append(time.perf_counter() - started)
+    # The added work alone (check, counter upsert, commit, cache increment), billing on.
+    from django.db import transaction
+
+    from billing import quota
+
+    settings.STRIPE_SECRET_KEY = BILLING_ON_ENV["STRIPE_SECRET_KEY"]
+    alone = []
+    for _ in range(reps):
+        started = time.perf_counter()
+        with transaction.atomic():
+            quota.check(project.organization_id, "events", 1000)
+            quota.record_usage(project.organization_id, 1000)
+        alone.append(time.perf_counter() - started)
     settings.STRIPE_SECRET_KEY = ""
-    return {
+    result = {
         phase: (statistics.median(timings[phase, "off"]), statistics.median(timings[phase, "on"]))
         for phase in ("batch", "single")
     }
+    result["alone"] = statistics.median(alone)
+    return result
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -571,6 +586,10 @@ def main() -> None:
     print(
         f"quotas off / on, single events ({args.clients * 4} clients): {single_off:,.0f} / "
         f"{single_on:,.0f} req/s, on/off = {single_on / single_off:.3f}"
+    )
+    print(
+        f"quota work alone (check + counter upsert + commit + cache increment): median "
+        f"{in_process['alone'] * 1000:.2f} ms ({args.quota_reps} calls)"
     )
     for phase, label in (("batch", f"{batch_size}-event batch"), ("single", "single event")):
         off, on = in_process[phase]
