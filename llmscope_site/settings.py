@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.navigation",
+                "billing.context_processors.billing_banner",
             ],
         },
     },
@@ -169,6 +170,11 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-monitoring-data": {
         "task": "monitoring.tasks.purge_expired_data",
         "schedule": timedelta(days=1),
+    },
+    # Metered overage to Stripe; idempotent per organization and hour, so a rerun is harmless.
+    "billing-report-overage": {
+        "task": "billing.tasks.report_overage_task",
+        "schedule": timedelta(hours=1),
     },
     # Synthetic probes: claim due probes every second (a stale tick is dropped, not queued).
     "probes-tick": {"task": "probes.tick", "schedule": 1.0, "options": {"expires": 5}},
@@ -311,6 +317,25 @@ LLMSCOPE_PAGERDUTY_EVENTS_URL = env_str(
 
 # Subgroup charts chart a time bucket this long after it closed, so late flushes still count.
 LLMSCOPE_SUBGROUP_GRACE_SECONDS = env_int("LLMSCOPE_SUBGROUP_GRACE_SECONDS", 30, minimum=0)
+
+# --- Billing (Stripe). Off without STRIPE_SECRET_KEY: nothing is billed or refused. ---------
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
+# Price ids by plan: the monthly (licensed) price, and the metered overage price.
+STRIPE_PRICES = {
+    "team": env_str("STRIPE_PRICE_TEAM", ""),
+    "enterprise": env_str("STRIPE_PRICE_ENTERPRISE", ""),
+}
+STRIPE_METERED_PRICES = {"team": env_str("STRIPE_PRICE_TEAM_OVERAGE", "")}
+STRIPE_METER_EVENT_NAME = env_str("STRIPE_METER_EVENT_NAME", "llmscope_events")
+if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
+    raise ImproperlyConfigured(
+        "STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: without it no subscription "
+        "change could be verified. Set both, or neither (billing off)."
+    )
+# The plan every organization has while billing is off (self-hosted): a Plan slug.
+LLMSCOPE_DEFAULT_PLAN = env_str("LLMSCOPE_DEFAULT_PLAN", "unlimited")
 
 # --- i18n, static -----------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -14,7 +14,8 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from llmscope_site.api_errors import ApiValidationError, InvalidJSON
+from billing import quota
+from llmscope_site.api_errors import ApiValidationError, InvalidJSON, QuotaExceeded
 from monitoring.api.bodies import read_body
 from monitoring.api.ratelimit import ApiKeyRateThrottle
 from monitoring.api.read_views import EventListMixin
@@ -43,6 +44,17 @@ def accepted_times(project: Project) -> TimeWindow:
     )
 
 
+def ingest_or_refuse(project, events, source: str):
+    """Store the batch, or answer 429 quota_exceeded (Retry-After: the month's end)."""
+    try:
+        return ingest_events(project, events, source=source)
+    except quota.QuotaExceeded as exc:
+        INGESTED_EVENTS.labels(source, "over_quota").inc(len(events))
+        error = QuotaExceeded(exc.retry_after or 60, str(exc))
+        error.details = exc.as_details()
+        raise error from None
+
+
 class IngestAPIView(ProjectAPIView):
     required_scopes: ClassVar = {"POST": "ingest"}
     throttle_classes: ClassVar = [ApiKeyRateThrottle]
@@ -57,6 +69,7 @@ class EventBatchMixin:
         responses={
             202: _accepted,
             400: OpenApiResponse(description="invalid_json / validation_error"),
+            429: OpenApiResponse(description="rate_limited / quota_exceeded (Retry-After)"),
         },
         examples=[
             OpenApiExample(
@@ -76,7 +89,7 @@ class EventBatchMixin:
         except BatchInvalid as exc:
             INGESTED_EVENTS.labels("api", "rejected").inc()
             raise ApiValidationError([e.as_dict() for e in exc.errors]) from None
-        result = ingest_events(self.project, events, source="api")
+        result = ingest_or_refuse(self.project, events, "api")
         INGEST_LATENCY.labels("events").observe(time.perf_counter() - started)
         return Response(
             {"accepted": result.accepted, "duplicates": result.duplicates},
@@ -113,7 +126,7 @@ class OtlpTracesView(IngestAPIView):
             raise InvalidJSON(str(exc)) from None
         mapped = otlp.map_request(export, window=accepted_times(self.project))
         if mapped.events:
-            ingest_events(self.project, mapped.events, source="otlp")
+            ingest_or_refuse(self.project, mapped.events, "otlp")
         if mapped.rejected:
             INGESTED_EVENTS.labels("otlp", "rejected").inc(mapped.rejected)
         message = "; ".join(mapped.reasons[:5])
