@@ -336,7 +336,7 @@ async def _listen(ws, arrivals: dict[str, float], latency: float) -> None:
 async def live_delay(port: int, samples: int) -> dict[str, list[float]]:
     import websockets
 
-    from spc.metrics import ChartType, Metric, Transform
+    from spc.chart_metrics import ChartType, Metric, Transform
     from spc.models import Chart
 
     org = await asyncio.to_thread(Organization.objects.get, slug=ORG_SLUG)

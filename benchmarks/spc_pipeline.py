@@ -48,8 +48,8 @@ from django.utils import timezone  # noqa: E402
 
 from monitoring.models import Event  # noqa: E402
 from spc import engine  # noqa: E402
+from spc.chart_metrics import ChartType, Metric, Transform  # noqa: E402
 from spc.evaluation import evaluate_chart  # noqa: E402
-from spc.metrics import ChartType, Metric, Transform  # noqa: E402
 from spc.models import Chart, Violation  # noqa: E402
 from tenants.models import Organization, Project  # noqa: E402
 

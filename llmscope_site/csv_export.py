@@ -1,7 +1,10 @@
 """Streaming CSV exports: a header row, then the rows page by page, never the whole file.
 
 Every export of the product (events, violations; API and pages) answers through
-`csv_response`. Rows come in pages (keyset pages, llmscope_site/pagination.py) so memory
+`csv_response`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return
+gets a leading `'` so that a spreadsheet opens it as text, never runs it as a formula (the
+OWASP rule against CSV injection); numbers are written as they are, so a negative value
+stays a number. Rows come in pages (keyset pages, llmscope_site/pagination.py) so memory
 stays flat however many rows match. Under ASGI the body is an async iterator that fetches
 each page in Django's sync thread: a sync iterator would be buffered whole by Django.
 """
@@ -18,14 +21,25 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, StreamingHttpResponse
 
 CsvRow = Sequence[Any]
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """The value, with a leading `'` when it is text a spreadsheet would read as a formula;
+    None as an empty field."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
 
 
 def csv_text(rows: Iterable[CsvRow]) -> str:
-    """Rows as CSV text (RFC 4180 quoting, CRLF line ends, None as an empty field)."""
+    """Rows as CSV text (RFC 4180 quoting, CRLF line ends), every cell through `safe_cell`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow([safe_cell(value) for value in row])
     return buffer.getvalue()
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from llmscope_site.env import env_bool, env_choice, env_int, env_list, env_str
+from llmscope_site.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("LLMSCOPE_VAR_DIR", str(BASE_DIR / "var")))
@@ -48,18 +48,20 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "django_htmx",
+    "axes",
     "tenants",
     "monitoring",
     "monitoring.probes",
     "spc",
     "alerts",
     "billing",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "llmscope_site.metrics.RequestMetricsMiddleware",
+    "llmscope_site.prometheus.RequestMetricsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -68,6 +70,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "llmscope_site.admin_gate.AdminGateMiddleware",
+    # Last, as django-axes asks: it answers the locked-out admin logins.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "llmscope_site.urls"
@@ -85,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.navigation",
+                "billing.context_processors.billing_banner",
             ],
         },
     },
@@ -114,6 +120,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, Celery, Channels ------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
+# Prefix of every key LLMscope keeps in Redis (cache, rate-limit buckets).
+LLMSCOPE_CACHE_PREFIX = env_str("LLMSCOPE_CACHE_PREFIX", "llmscope")
 EMBEDDED = not REDIS_URL
 
 if EMBEDDED:
@@ -138,7 +146,7 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("LLMSCOPE_CACHE_PREFIX", "llmscope"),
+            "KEY_PREFIX": LLMSCOPE_CACHE_PREFIX,
         }
     }
 
@@ -163,12 +171,27 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.tasks.purge_expired_data",
         "schedule": timedelta(days=1),
     },
+    # Metered overage to Stripe; idempotent per organization and hour, so a rerun is harmless.
+    "billing-report-overage": {
+        "task": "billing.tasks.report_overage_task",
+        "schedule": timedelta(hours=1),
+    },
     # Synthetic probes: claim due probes every second (a stale tick is dropped, not queued).
     "probes-tick": {"task": "probes.tick", "schedule": 1.0, "options": {"expires": 5}},
+    # Alerts: threshold rules read the rollups every 30 s; reminders and due retries (and
+    # deliveries whose worker died) are picked up every 5 s.
+    "alerts-check-thresholds": {
+        "task": "alerts.tasks.check_threshold_rules",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    "alerts-sweep": {"task": "alerts.tasks.sweep", "schedule": 5.0, "options": {"expires": 5}},
 }
 
 # --- Auth (django-allauth, email as the login) -------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    # First, as django-axes asks: it refuses locked-out admin logins before any password check.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -232,8 +255,34 @@ SPECTACULAR_SETTINGS = {
 # Request bodies above this size (after gzip decompression) answer 413.
 LLMSCOPE_MAX_BODY_BYTES = env_int("LLMSCOPE_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = LLMSCOPE_MAX_BODY_BYTES + 1024
+# Open WebSockets re-check their user's access this often, behind the immediate signals.
+LLMSCOPE_SOCKET_RECHECK_SECONDS = env_int("LLMSCOPE_SOCKET_RECHECK_SECONDS", 60, minimum=1)
+# Ingest refuses timestamps more than this far ahead of the server's clock (clients' skew).
+LLMSCOPE_MAX_CLOCK_SKEW_SECONDS = env_int("LLMSCOPE_MAX_CLOCK_SKEW_SECONDS", 300, minimum=0)
 # API keys refresh last_used_at at most this often, to keep the ingest path write-free.
 LLMSCOPE_KEY_LAST_USED_RESOLUTION_S = 60
+# Per-API-key rate limit of the REST API (requests per second, burst); an ApiKeyRateLimit
+# row overrides both for its key.
+LLMSCOPE_API_RATE_LIMIT = env_int("LLMSCOPE_API_RATE_LIMIT", 100, minimum=1)
+LLMSCOPE_API_RATE_BURST = env_int("LLMSCOPE_API_RATE_BURST", LLMSCOPE_API_RATE_LIMIT * 2, minimum=1)
+
+# --- Operations: /metrics and /admin/ -------------------------------------------------------
+# Prometheus scrapes /metrics with this bearer token (its `authorization` config), or from
+# one of these networks (comma-separated CIDRs); with neither, /metrics answers 401.
+LLMSCOPE_METRICS_TOKEN = env_str("LLMSCOPE_METRICS_TOKEN", "")
+LLMSCOPE_METRICS_ALLOWED_NETWORKS = env_list("LLMSCOPE_METRICS_ALLOWED_NETWORKS", [])
+# The Django admin: off entirely, or only from these networks (comma-separated CIDRs; empty:
+# from anywhere). Its login locks an address or a user name out for AXES_COOLOFF_TIME after
+# AXES_FAILURE_LIMIT wrong passwords (django-axes, admin site only; allauth has its own).
+LLMSCOPE_ADMIN_ENABLED = env_bool("LLMSCOPE_ADMIN_ENABLED", True)
+LLMSCOPE_ADMIN_ALLOWED_NETWORKS = env_list("LLMSCOPE_ADMIN_ALLOWED_NETWORKS", [])
+AXES_ONLY_ADMIN_SITE = True
+AXES_FAILURE_LIMIT = env_int("LLMSCOPE_ADMIN_LOGIN_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LLMSCOPE_ADMIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
 
 # --- LLMscope ---------------------------------------------------------------------------
 LLMSCOPE_PUBLIC_URL = env_str("LLMSCOPE_PUBLIC_URL", "http://127.0.0.1:8000")
@@ -249,9 +298,44 @@ LLMSCOPE_PROBE_DB_THREADS = env_int("LLMSCOPE_PROBE_DB_THREADS", 0, minimum=0)
 LLMSCOPE_DEMO_INCIDENT_PERIOD_S = env_int("LLMSCOPE_DEMO_INCIDENT_PERIOD_S", 480, minimum=30)
 LLMSCOPE_DEMO_INCIDENTS = env_bool("LLMSCOPE_DEMO_INCIDENTS", True)
 LLMSCOPE_DEMO_SEED = env_int("LLMSCOPE_DEMO_SEED", 7)
+# The demo LLM (/demo-llm/...) answers only with DEBUG on (make run) or this on.
+LLMSCOPE_DEMO_LLM = env_bool("LLMSCOPE_DEMO_LLM", DEBUG)
+
+# --- Alerts -------------------------------------------------------------------------------
+# A delivery is tried this many times (network errors, 429, 5xx), with exponential backoff
+# from the base delay up to the maximum, then marked failed.
+LLMSCOPE_ALERT_MAX_ATTEMPTS = env_int("LLMSCOPE_ALERT_MAX_ATTEMPTS", 6, minimum=1)
+LLMSCOPE_ALERT_RETRY_BASE_S = env_float("LLMSCOPE_ALERT_RETRY_BASE_S", 10.0, minimum=0.0)
+LLMSCOPE_ALERT_RETRY_MAX_S = env_float("LLMSCOPE_ALERT_RETRY_MAX_S", 900.0, minimum=0.0)
+LLMSCOPE_ALERT_TIMEOUT_S = env_float("LLMSCOPE_ALERT_TIMEOUT_S", 10.0, minimum=0.1)
+# Chart pictures linked from notifications stop loading after this many days.
+LLMSCOPE_ALERT_IMAGE_DAYS = env_int("LLMSCOPE_ALERT_IMAGE_DAYS", 30, minimum=1)
+LLMSCOPE_SLACK_API_URL = env_str("LLMSCOPE_SLACK_API_URL", "https://slack.com/api/")
+LLMSCOPE_PAGERDUTY_EVENTS_URL = env_str(
+    "LLMSCOPE_PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue"
+)
 
 # Subgroup charts chart a time bucket this long after it closed, so late flushes still count.
 LLMSCOPE_SUBGROUP_GRACE_SECONDS = env_int("LLMSCOPE_SUBGROUP_GRACE_SECONDS", 30, minimum=0)
+
+# --- Billing (Stripe). Off without STRIPE_SECRET_KEY: nothing is billed or refused. ---------
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
+# Price ids by plan: the monthly (licensed) price, and the metered overage price.
+STRIPE_PRICES = {
+    "team": env_str("STRIPE_PRICE_TEAM", ""),
+    "enterprise": env_str("STRIPE_PRICE_ENTERPRISE", ""),
+}
+STRIPE_METERED_PRICES = {"team": env_str("STRIPE_PRICE_TEAM_OVERAGE", "")}
+STRIPE_METER_EVENT_NAME = env_str("STRIPE_METER_EVENT_NAME", "llmscope_events")
+if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
+    raise ImproperlyConfigured(
+        "STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: without it no subscription "
+        "change could be verified. Set both, or neither (billing off)."
+    )
+# The plan every organization has while billing is off (self-hosted): a Plan slug.
+LLMSCOPE_DEFAULT_PLAN = env_str("LLMSCOPE_DEFAULT_PLAN", "unlimited")
 
 # --- i18n, static -----------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -159,6 +159,34 @@ def summary(
     }
 
 
+def window_stats(
+    project: Project,
+    minutes: int,
+    model: str | None = None,
+    environment: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The overall statistics (as in `summary`) over the last `minutes` whole minutes,
+    ending with the current one: for alert thresholds over arbitrary windows."""
+    last = minute_of(now or datetime.now(UTC))
+    first = last - max(1, minutes) + 1
+    filters = {"model": model, "environment": environment}
+    sums = _rollups(project, first, last, **filters).aggregate(
+        **{name: Sum(name) for name in measures.summed(measures.MEASURES)}
+    )
+    merged: dict[str, dict[int, int]] = {"l": {}, "t": {}}
+    for row in (
+        _buckets(project, first, last, **filters)
+        .values("metric", "bucket")
+        .annotate(n=Sum("count"))
+        .order_by()
+    ):
+        merged[row["metric"]][row["bucket"]] = row["n"]
+    stats = _stats(sums, merged["l"], merged["t"])
+    stats["cost_usd"] = Decimal(sums["cost_usd_e10"] or 0) / E10
+    return stats
+
+
 def timeseries(
     project: Project,
     metric: str,

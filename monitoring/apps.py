@@ -7,5 +7,4 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         # Signal receivers: price cache invalidation.
-        from monitoring.dashboard import receivers  # noqa: F401  (live card updates)
         from monitoring.pricing import book  # noqa: F401

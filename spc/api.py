@@ -20,8 +20,14 @@ from llmscope_site.csv_export import CsvExportMixin, csv_response
 from llmscope_site.pagination import BadCursor, iter_pages, keyset_page
 from monitoring import analytics
 from spc.display import window_points
-from spc.models import Chart, Violation
-from spc.serializers import chart_limits_payload, chart_summary, iso, violation_payload
+from spc.models import Chart, Signal, Violation
+from spc.serializers import (
+    chart_limits_payload,
+    chart_summary,
+    iso,
+    signal_payload,
+    violation_payload,
+)
 from tenants.api import ProjectAPIView, SessionProjectAPIView
 
 # The same windows as the metrics endpoints (monitoring.analytics, in minutes).
@@ -136,6 +142,55 @@ class _ViolationList:
         return Response({"results": [violation_payload(v) for v in page.items], "next": page.next})
 
 
+def filtered_signals(project, params):
+    qs = Signal.objects.for_project(project)
+    direction = params.get("direction")
+    if direction:
+        if direction not in Signal.Direction.values:
+            raise _bad("direction", f"Use one of {', '.join(Signal.Direction.values)}.")
+        qs = qs.filter(direction=direction)
+    state = params.get("state")
+    if state:
+        if state not in Signal.State.values:
+            raise _bad("state", f"Use one of {', '.join(Signal.State.values)}.")
+        qs = qs.filter(state=state)
+    chart = parse_int(params.get("chart"), "chart")
+    if chart is not None:
+        qs = qs.filter(chart_id=chart)
+    since = parse_time(params.get("since"), "since")
+    if since is not None:
+        qs = qs.filter(end_t__gte=since)
+    return qs.order_by("-start_t", "-id")
+
+
+class _SignalList:
+    @extend_schema(
+        summary="Signals (runs of flagged points), newest first, cursor-paginated",
+        parameters=[
+            OpenApiParameter("direction", str, enum=list(Signal.Direction.values)),
+            OpenApiParameter("state", str, enum=list(Signal.State.values)),
+            OpenApiParameter("chart", int),
+            OpenApiParameter("since", str),
+            OpenApiParameter("cursor", str),
+        ],
+    )
+    def get(self, request: Request, **kwargs) -> Response:
+        qs = filtered_signals(self.project, request.query_params)
+        try:
+            page = keyset_page(qs, "start_t", PAGE_SIZE, request.query_params.get("cursor"))
+        except BadCursor as exc:
+            raise _bad("cursor", str(exc)) from None
+        flags: dict[int, list[Violation]] = {}
+        for v in Violation.objects.filter(signal__in=page.items).order_by("t", "rule"):
+            flags.setdefault(v.signal_id, []).append(v)
+        return Response(
+            {
+                "results": [signal_payload(s, flags.get(s.pk, [])) for s in page.items],
+                "next": page.next,
+            }
+        )
+
+
 class _Acknowledge:
     # A note may come as JSON or as a form post from a page; no body at all is fine too.
     parser_classes: ClassVar = [JSONParser, FormParser, MultiPartParser]
@@ -223,6 +278,14 @@ class ChartDetailView(_ChartDetail, ProjectAPIView):
 
 class ViolationListView(_ViolationList, ProjectAPIView):
     required_scopes: ClassVar = {"GET": "read"}
+
+
+class SignalListView(_SignalList, ProjectAPIView):
+    required_scopes: ClassVar = {"GET": "read"}
+
+
+class SessionSignalListView(_SignalList, SessionProjectAPIView):
+    pass
 
 
 class AcknowledgeView(_Acknowledge, ProjectAPIView):

@@ -22,7 +22,8 @@ from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import Cast, Ln, TruncMinute
 
 from monitoring.models import Event
-from spc.metrics import METRICS, Metric, Transform
+from spc.chart_metrics import METRICS, Metric, Transform
+from spc.display import to_display, to_stat
 from spc.models import Chart, ChartPoint
 
 MAX_EVENTS_PER_EVALUATION = 200_000
@@ -48,19 +49,6 @@ def events_for_chart(chart: Chart) -> QuerySet[Event]:
     if column is not None:
         qs = qs.filter(status=Event.Status.OK, **{f"{column}__isnull": False})
     return qs
-
-
-def to_stat(chart: Chart, values: np.ndarray) -> np.ndarray:
-    """Display units → the units the rules see (log1p for the log transform: 0 ms is fine)."""
-    if chart.transform == Transform.LOG:
-        return np.log1p(np.maximum(values, 0.0))
-    return values
-
-
-def to_display(chart: Chart, stats):
-    if chart.transform == Transform.LOG:
-        return np.expm1(stats)
-    return stats
 
 
 def collect_event_points(chart: Chart, now: datetime) -> list[ChartPoint]:

@@ -2,22 +2,19 @@
 
 Ingestion and probe runs announce new events (with the series they touched); the charts of
 those series are flagged dirty in one UPDATE and an evaluation is queued after commit, at
-most one queued or running per project. A periodic sweep evaluates whatever is still dirty (late
-subgroups, charts whose queued task was lost), so nothing depends on one message.
+most one queued or running per project (`spc.tasks`). A periodic sweep evaluates whatever is
+still dirty (late subgroups, charts whose queued task was lost), so nothing depends on one
+message.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 
-from django.core.cache import cache
 from django.db import transaction
 
 from spc.models import Chart
-
-# A queued evaluation that never ran (a lost task) stops blocking new ones after this.
-QUEUED_TIMEOUT_SECONDS = 30
+from spc.tasks import queue_project_evaluation
 
 
 def mark_project_dirty(project_id: int) -> None:
@@ -85,48 +82,3 @@ def forget_chart_filters(project_id: int | None = None) -> None:
         _filters_memo.clear()
     else:
         _filters_memo.pop(project_id, None)
-
-
-def _queued_key(project_id: int) -> str:
-    return f"spc:queued:{project_id}"
-
-
-def _again_key(project_id: int) -> str:
-    return f"spc:again:{project_id}"
-
-
-def queue_project_evaluation(project_id: int) -> None:
-    """Queue one evaluation of the project, coalescing bursts without losing the last event.
-
-    Embedded (eager tasks): evaluate now. Otherwise at most one task is queued or running per
-    project (`cache.add` is atomic); an event arriving meanwhile leaves a note, and the task
-    queues itself once more when it ends. The task starts after the settle window, so the
-    events that asked for it are visible to it.
-    """
-    from spc.series import settle_seconds
-    from spc.tasks import evaluate_project
-
-    if evaluate_project.app.conf.task_always_eager:
-        evaluate_project(project_id)
-        return
-    if cache.add(_queued_key(project_id), 1, timeout=QUEUED_TIMEOUT_SECONDS):
-        evaluate_project.apply_async((project_id,), countdown=settle_seconds() + 0.1)
-    else:
-        cache.set(_again_key(project_id), 1, timeout=QUEUED_TIMEOUT_SECONDS)
-
-
-def evaluation_finished(project_id: int) -> None:
-    """Free the project's slot; if events asked for an evaluation meanwhile (or just before
-    this one started, too recent for its settle window), queue one more."""
-    cache.delete(_queued_key(project_id))
-    if cache.get(_again_key(project_id)):
-        cache.delete(_again_key(project_id))
-        queue_project_evaluation(project_id)
-
-
-def dirty_chart_ids(limit: int = 1000) -> Iterable[int]:
-    return (
-        Chart.objects.filter(dirty=True)
-        .order_by("evaluated_at")
-        .values_list("id", flat=True)[:limit]
-    )

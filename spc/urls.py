@@ -10,6 +10,10 @@ urlpatterns = [
     path("api/v1/spc/charts", api.ChartListView.as_view(), name="api-charts"),
     path("api/v1/spc/charts/<int:chart_id>", api.ChartDetailView.as_view(), name="api-chart"),
     path("api/v1/violations", api.ViolationListView.as_view(), name="api-violations"),
+    path("api/v1/spc/signals", api.SignalListView.as_view(), name="api-signals"),
+    path(
+        PROJECT + "api/spc/signals", api.SessionSignalListView.as_view(), name="session-api-signals"
+    ),
     path(
         "api/v1/violations/<int:violation_id>/acknowledge",
         api.AcknowledgeView.as_view(),
@@ -44,12 +48,4 @@ urlpatterns = [
     path(PROJECT + "charts/<int:chart_id>/edit/", views.chart_edit, name="chart-edit"),
     path(PROJECT + "charts/<int:chart_id>/delete/", views.chart_delete, name="chart-delete"),
     path(PROJECT + "charts/<int:chart_id>/reset/", views.chart_reset, name="chart-reset"),
-    path(
-        PROJECT + "violations/<int:violation_id>/", views.violation_detail, name="violation-detail"
-    ),
-    path(
-        PROJECT + "violations/<int:violation_id>/<str:action>/",
-        views.violation_action,
-        name="violation-action",
-    ),
 ]

@@ -1,16 +1,14 @@
-"""Chart and violation pages: list, create, edit, delete, reset baseline; acknowledge, resolve."""
+"""Chart pages: list, create, edit, delete, reset baseline."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from spc.forms import RUN_LENGTH_RULES, ChartForm
-from spc.models import STRUCTURAL_FIELDS, Chart, Violation, rebuild_chart
-from spc.rules_text import rule_explanation
+from spc.models import STRUCTURAL_FIELDS, Chart, rebuild_chart
 from spc.triggers import mark_project_dirty
 from tenants.access import project_view
 
@@ -101,47 +99,3 @@ def chart_reset(request: HttpRequest, organization, project, chart_id: int) -> H
         request, f"“{chart.name}” collects a new baseline; the old limits stay in its history."
     )
     return _back(organization, project)
-
-
-@project_view()
-def violation_detail(request: HttpRequest, organization, project, violation_id: int):
-    violation = get_object_or_404(
-        Violation.objects.for_project(project).select_related(
-            "chart", "acknowledged_by", "resolved_by"
-        ),
-        pk=violation_id,
-    )
-    template = "spc/_violation_detail.html" if request.htmx else "spc/violation_detail.html"
-    response = render(
-        request,
-        template,
-        {
-            "organization": organization,
-            "project": project,
-            "violation": violation,
-            "explanation": rule_explanation(violation.rule),
-        },
-    )
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-@require_POST
-@project_view(right="edit_monitoring")
-def violation_action(request: HttpRequest, organization, project, violation_id: int, action: str):
-    violation = get_object_or_404(Violation.objects.for_project(project), pk=violation_id)
-    note = request.POST.get("note", "").strip()[:2000]
-    try:
-        changed = violation.act(action, request.user, note)
-    except ValueError:
-        return render(request, "404.html", status=404)
-    if not changed:
-        messages.info(
-            request, f"This violation was already {violation.get_status_display().lower()}."
-        )
-    return redirect(
-        "violation-detail",
-        org_slug=organization.slug,
-        project_slug=project.slug,
-        violation_id=violation.pk,
-    )

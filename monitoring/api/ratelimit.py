@@ -1,16 +1,16 @@
 """Per-API-key rate limiting: a token bucket in Redis (shared by all web processes), or in
 process memory in the embedded mode.
 
-The rate is `LLMSCOPE_API_RATE_LIMIT` requests per second with a burst of
-`LLMSCOPE_API_RATE_BURST`, unless the key has an `ApiKeyRateLimit` row. A Redis outage lets
-requests through (logged): losing the limiter must never lose events.
+The rate is the setting `LLMSCOPE_API_RATE_LIMIT` requests per second with a burst of
+`LLMSCOPE_API_RATE_BURST` (both read from the environment once, in settings), unless the key
+has an `ApiKeyRateLimit` row. A Redis outage lets requests through (logged): losing the
+limiter must never lose events.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import os
 import threading
 import time
 
@@ -18,7 +18,6 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from llmscope_site.env import env_int
 from monitoring.models import ApiKeyRateLimit
 from tenants.models import ApiKey
 
@@ -49,10 +48,8 @@ return wait
 
 
 def default_limits() -> tuple[float, int]:
-    """(requests per second, burst) for keys without their own limit."""
-    rate = float(env_int("LLMSCOPE_API_RATE_LIMIT", 100, minimum=1))
-    burst = env_int("LLMSCOPE_API_RATE_BURST", int(rate * 2), minimum=1)
-    return rate, burst
+    """(requests per second, burst) for keys without their own limit (from settings)."""
+    return float(settings.LLMSCOPE_API_RATE_LIMIT), settings.LLMSCOPE_API_RATE_BURST
 
 
 class _LocalBuckets:
@@ -84,7 +81,7 @@ class RateLimiter:
         self._redis = None
         self._script = None
         self._overrides: dict[int, tuple[float, tuple[float, int] | None]] = {}
-        self.prefix = os.environ.get("LLMSCOPE_CACHE_PREFIX", "llmscope") + ":ratelimit:"
+        self.prefix = settings.LLMSCOPE_CACHE_PREFIX + ":ratelimit:"
 
     def _redis_script(self):
         if self._script is None:

@@ -57,9 +57,14 @@ def build_rows(
     source: str,
     received_at: datetime,
     store_prompts: bool,
+    store_completions: bool | None = None,
     probe_id: int | None = None,
 ) -> list[tuple]:
-    """Rows for `events`, with cost from the price table when the client sent none."""
+    """Rows for `events`, with cost from the price table when the client sent none. Prompts
+    are kept (redacted) only with `store_prompts`, completions only with `store_completions`
+    (by default: as prompts); a prompt's hash always is."""
+    if store_completions is None:
+        store_completions = store_prompts
     prices = PriceLookup(organization_id)
     new_ids = iter(new_event_ids(len(events)))
     rows = []
@@ -94,11 +99,11 @@ def build_rows(
         cost = f"{units // 10**10}.{units % 10**10:010d}" if units is not None else None
         prompt = e.prompt
         prompt_hash = hashlib.sha256(prompt.encode()).hexdigest() if prompt is not None else ""
-        if store_prompts:
-            stored_prompt = redact(prompt) if prompt is not None else None
-            stored_completion = redact(e.completion) if e.completion is not None else None
-        else:
-            stored_prompt = stored_completion = None
+        stored_prompt = redact(prompt) if store_prompts and prompt is not None else None
+        completion = e.completion
+        stored_completion = (
+            redact(completion) if store_completions and completion is not None else None
+        )
         append(
             row_of(
                 {

@@ -8,15 +8,19 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.utils import timezone
 
+from billing import quota
 from monitoring.ingest.rows import build_rows
 from monitoring.ingest.schema import EventIn
 from monitoring.ingest.writer import WriteResult, write_rows
-from monitoring.metrics import INGEST_BATCH_SIZE, INGESTED_EVENTS
 from monitoring.models import Event
+from monitoring.prometheus import INGEST_BATCH_SIZE, INGESTED_EVENTS
 from monitoring.signals import events_recorded
 from tenants.models import Project
 
 log = logging.getLogger(__name__)
+
+# Probe results are LLMscope's own measurements: the plan limits probes, not their events.
+UNMETERED_SOURCES = frozenset({"probe"})
 
 
 def ingest_events(
@@ -26,7 +30,9 @@ def ingest_events(
     (REST, OTLP), in one transaction, and count them in the ingest metrics.
 
     Returns only after the commit: what it reports as accepted is durable. Events whose id the
-    project already has are counted as duplicates and not stored again.
+    project already has are counted as duplicates and not stored again. Raises
+    quota.QuotaExceeded, with nothing stored, when the batch would take the organization over
+    its plan's monthly events.
     """
     result = store_events(
         project, events, source=source, store_prompts=project.store_prompts, probe_id=probe_id
@@ -44,6 +50,7 @@ def store_events(
     *,
     source: str,
     store_prompts: bool,
+    store_completions: bool | None = None,
     probe_id: int | None = None,
 ) -> WriteResult:
     """The one write path of events (ingest endpoints and probe runs): price, redact and store
@@ -51,8 +58,14 @@ def store_events(
 
     Returns only after the commit. Before the commit, `events_recorded` names the series that
     received events, and the probe they came from (receivers act on commit). A prompt is kept
-    only with `store_prompts`; its hash always is.
+    only with `store_prompts`, a completion with `store_completions` (by default: as prompts);
+    a prompt's hash always is. Events of a metered source count against
+    the organization's plan: quota.QuotaExceeded, with nothing stored, when the batch would
+    take it over its monthly events.
     """
+    metered = source not in UNMETERED_SOURCES
+    if metered:
+        quota.check(project.organization_id, "events", len(events))
     rows = build_rows(
         project.organization_id,
         project.id,
@@ -60,6 +73,7 @@ def store_events(
         source=source,
         received_at=timezone.now(),
         store_prompts=store_prompts,
+        store_completions=store_completions,
         probe_id=probe_id,
     )
     committed = False
@@ -73,6 +87,8 @@ def store_events(
             # Registered first, so it runs before any receiver's hook.
             transaction.on_commit(mark_committed)
             result = write_rows(rows, client_ids=any(e.id is not None for e in events))
+            if metered:
+                quota.record_usage(project.organization_id, result.accepted)
             if result.series:
                 extra = {"probe_ids": {probe_id}} if probe_id is not None else {}
                 events_recorded.send(sender=Event, project=project, series=result.series, **extra)

@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from monitoring.models import Event
 from tenants.models import Organization, Project
 
 from .crypto import CredentialUnreadable, decrypt_secret, encrypt_secret
@@ -177,8 +178,6 @@ class Probe(models.Model):
 
     def recent_events(self, limit: int = 20):
         """This probe's last results, newest first."""
-        from monitoring.models import Event
-
         return (
             Event.objects.for_project(self.project)
             .filter(source=Event.Source.PROBE, probe_id=self.pk)

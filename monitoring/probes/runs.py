@@ -1,18 +1,14 @@
 """Running a claimed probe and recording the result as an ordinary Event.
 
-Also where the beat tick hands claims to workers: as Celery tasks when a broker runs them,
-or to a small thread pool in the embedded mode, where tasks are eager and the beat lives in
-the web process — running probes inline there would make one slow endpoint delay every
-other probe's schedule.
+Handing claims to workers (Celery or the embedded thread pool) is `tasks.py`'s part.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from django.conf import settings
@@ -25,13 +21,15 @@ from monitoring.ingest.service import store_events
 from monitoring.models import Event
 
 from .models import Probe
-from .scheduling import LOOKAHEAD, Claim, claim_due_probes, release
+from .scheduling import Claim, release
 from .transports import ProbeMeasurement
 
 logger = logging.getLogger(__name__)
 
 TRIGGER_SCHEDULE = "schedule"
 TRIGGER_MANUAL = "manual"
+# A probe's stored reply is capped: enough to see what the model said.
+REPLY_CHARS = 4000
 
 
 def run_claim(claim: Claim, trigger: str = TRIGGER_SCHEDULE) -> Event | None:
@@ -165,78 +163,18 @@ def record_event(
         tags=tags,
         # Hashed, never stored: the probe's prompt is in its settings already.
         prompt=probe.prompt,
+        # The reply to the probe's own prompt, so its page can show what the model said
+        # (redacted like any stored text).
+        completion=measurement.completion[:REPLY_CHARS] if measurement.completion else None,
     )
     # The batch writer of the API (a batch of one): cost from the price table, rollups and
     # usage in the same transaction, `events_recorded` with the probe (SPC, live pages).
     store_events(
-        probe.project, [event], source=Event.Source.PROBE, store_prompts=False, probe_id=probe.pk
+        probe.project,
+        [event],
+        source=Event.Source.PROBE,
+        store_prompts=False,
+        store_completions=True,
+        probe_id=probe.pk,
     )
     return Event.objects.get(project_id=probe.project_id, event_id=event_id)
-
-
-# -- dispatch --------------------------------------------------------------------------------
-_pool_lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
-_pending: set[Future] = set()
-
-
-def tick(now: datetime | None = None) -> int:
-    """One beat tick: claim the due probes and hand each to a worker. Returns how many."""
-    now = now or timezone.now()
-    claims = claim_due_probes(now, lookahead=LOOKAHEAD)
-    for claim in claims:
-        dispatch(claim, now)
-    return len(claims)
-
-
-def dispatch(claim: Claim, now: datetime | None = None) -> None:
-    """Run `claim` at its slot on a Celery worker, or in the embedded thread pool when
-    tasks are eager."""
-    from llmscope_site.celery import app
-
-    from .tasks import run_probe
-
-    if app.conf.task_always_eager:
-        _submit_embedded(claim)
-        return
-    run_probe.apply_async(
-        args=[claim.probe_id, claim.scheduled_for.isoformat(), claim.lease_until.isoformat()],
-        # Claimed ahead of its slot (LOOKAHEAD): the worker holds it until then.
-        eta=claim.scheduled_for if claim.scheduled_for > (now or timezone.now()) else None,
-        # A run still queued when its lease ends is stale: the probe is claimable again by then.
-        expires=claim.lease_until,
-    )
-
-
-def _submit_embedded(claim: Claim) -> None:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(
-                max_workers=settings.LLMSCOPE_EMBEDDED_PROBE_THREADS,
-                thread_name_prefix="probe",
-            )
-        future = _pool.submit(_run_in_thread, claim)
-        _pending.add(future)
-    future.add_done_callback(_pending.discard)
-
-
-def _run_in_thread(claim: Claim) -> None:
-    # Claimed ahead of its slot: wait for it (at most LOOKAHEAD).
-    wait_s = (claim.scheduled_for - timezone.now()).total_seconds()
-    if wait_s > 0:
-        time.sleep(min(wait_s, LOOKAHEAD.total_seconds()))
-    close_old_connections()
-    try:
-        run_claim(claim)
-    except Exception:
-        logger.exception("probe %s run failed", claim.probe_id)
-    finally:
-        connections.close_all()
-
-
-def wait_for_embedded_runs(timeout: float = 30.0) -> None:
-    """Block until the embedded runs submitted so far are done (tests, shutdown)."""
-    with _pool_lock:
-        pending = list(_pending)
-    wait(pending, timeout=timeout)

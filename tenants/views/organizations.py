@@ -26,15 +26,6 @@ def organization_create(request: HttpRequest) -> HttpResponse:
 
 
 @organization_view()
-def organization_home(request: HttpRequest, organization: Organization) -> HttpResponse:
-    request.session["last_org"] = organization.slug
-    # Project cards show monitoring data, so they live with it (monitoring.dashboard).
-    from monitoring.dashboard.views import render_organization_home
-
-    return render_organization_home(request, organization)
-
-
-@organization_view()
 def organization_settings(request: HttpRequest, organization: Organization) -> HttpResponse:
     membership = request.membership
     form = OrganizationForm(initial={"name": organization.name})

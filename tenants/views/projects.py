@@ -31,15 +31,6 @@ def project_create(request: HttpRequest, organization: Organization) -> HttpResp
 
 
 @project_view()
-def project_home(request: HttpRequest, organization: Organization, project: Project):
-    request.session["last_org"] = organization.slug
-    # The page shows monitoring data, so it lives with it (monitoring.dashboard).
-    from monitoring.dashboard.views import render_project_dashboard
-
-    return render_project_dashboard(request, organization, project)
-
-
-@project_view()
 def project_settings(request: HttpRequest, organization: Organization, project: Project):
     form = ProjectForm(
         initial={"name": project.name, "slug": project.slug},

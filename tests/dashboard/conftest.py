@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from monitoring.api.ratelimit import limiter
+from spc.chart_metrics import ChartType, Metric, Transform
 from spc.evaluation import evaluate_chart
-from spc.metrics import ChartType, Metric, Transform
 from spc.models import Chart, Violation
 from tests.spc.factories import add_events
 

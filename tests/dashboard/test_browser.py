@@ -18,7 +18,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from spc.metrics import ChartType, Metric, Transform
+from spc.chart_metrics import ChartType, Metric, Transform
 from spc.models import Chart, ChartPoint
 from tenants.models import ApiKey, Project
 from tests.conftest import REDIS_URL

@@ -57,7 +57,7 @@ def test_the_signal_creates_charts_and_queues_one_evaluation_after_commit(
     assert Chart.objects.filter(project=project, dirty=True).count() == 3
     assert queued == [project.pk]  # one evaluation for the burst...
 
-    from spc.triggers import evaluation_finished
+    from spc.tasks import evaluation_finished
 
     with django_capture_on_commit_callbacks(execute=True):
         events_recorded.send(

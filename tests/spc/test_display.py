@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
+from spc.chart_metrics import ChartType, Metric, Transform
 from spc.display import LINES, context_lines, display_limits, limit_lines
-from spc.metrics import ChartType, Metric, Transform
 from spc.models import ControlLimits
 from tests.spc.test_evaluation import latency_chart
 

@@ -1,5 +1,5 @@
-"""Chart and violation pages: create, edit (a structural change starts over), delete, reset;
-acknowledge and resolve; roles and other organizations."""
+"""Chart pages: create, edit (a structural change starts over), delete, reset; roles and other
+organizations. Violations are read and acted on from the project page (tests/dashboard)."""
 
 import pytest
 
@@ -54,6 +54,8 @@ def test_a_member_creates_a_chart_with_a_filter(client_for, member, project):
         ({"tag_filter": "no-equals-sign"}, "is not key=value"),
         ({"metric": "speed"}, "Select a valid choice"),
         ({"run_2": "1"}, "greater than or equal to 2"),
+        ({"false_alarm_budget_days": "0"}, "between 0.1 and 365 days"),
+        ({"limits_design": "loose"}, "Select a valid choice"),
     ],
 )
 def test_bad_chart_settings_are_explained(client_for, member, project, overrides, message):
@@ -61,6 +63,14 @@ def test_bad_chart_settings_are_explained(client_for, member, project, overrides
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not Chart.objects.exists()
+
+
+def test_a_chart_can_set_its_own_budget_and_judge_both_directions(client_for, member, project):
+    data = form_data(false_alarm_budget_days="30", judged_sides="both")
+    assert client_for(member).post(f"{BASE}/charts/new/", data).status_code == 302
+    chart = Chart.objects.get()
+    assert chart.budget_days == 30.0 and chart.judged_side == "both"
+    assert chart.limits_design == Chart.LimitsDesign.BUDGET
 
 
 def test_the_form_explains_each_rule_in_plain_words(client_for, member, project):
@@ -113,36 +123,10 @@ def test_reset_and_delete(client_for, member, project, chart_with_violation):
     assert not Chart.objects.exists()
 
 
-def test_a_violation_page_explains_and_can_be_acknowledged_then_resolved(
-    client_for, member, project, chart_with_violation
-):
-    violation = Violation.objects.get()
-    client = client_for(member)
-    html = client.get(f"{BASE}/violations/{violation.pk}/").content.decode()
-    assert "Beyond 3σ" in html and "further than 3 standard deviations" in html
-    fragment = client.get(f"{BASE}/violations/{violation.pk}/", HTTP_HX_REQUEST="true")
-    assert "<html" not in fragment.content.decode()
-    assert "HX-Request" in fragment["Vary"]
-    client.post(f"{BASE}/violations/{violation.pk}/acknowledge/", {"note": "known deploy"})
-    violation.refresh_from_db()
-    assert violation.status == "acknowledged" and violation.acknowledged_by == member
-    client.post(f"{BASE}/violations/{violation.pk}/resolve/", {"note": "rolled back"})
-    violation.refresh_from_db()
-    assert violation.status == "resolved" and violation.note == "rolled back"
-
-
-def test_a_viewer_cannot_acknowledge(client_for, viewer, project, chart_with_violation):
-    violation = Violation.objects.get()
-    assert (
-        client_for(viewer).post(f"{BASE}/violations/{violation.pk}/acknowledge/").status_code == 403
-    )
-
-
-def test_chart_and_violation_pages_of_another_organization_are_404(
+def test_chart_pages_of_another_organization_are_404(
     client_for, outsider, project, other_project, chart_with_violation
 ):
     chart = chart_with_violation
-    violation = Violation.objects.get()
     client = client_for(outsider)
     for method, url in [
         ("get", f"{BASE}/charts/"),
@@ -150,11 +134,7 @@ def test_chart_and_violation_pages_of_another_organization_are_404(
         ("get", f"{BASE}/charts/{chart.pk}/edit/"),
         ("post", f"{BASE}/charts/{chart.pk}/delete/"),
         ("post", f"{BASE}/charts/{chart.pk}/reset/"),
-        ("get", f"{BASE}/violations/{violation.pk}/"),
-        ("post", f"{BASE}/violations/{violation.pk}/acknowledge/"),
         ("get", f"/o/globex/p/web/charts/{chart.pk}/edit/"),
-        ("get", f"/o/globex/p/web/violations/{violation.pk}/"),
-        ("post", f"/o/globex/p/web/violations/{violation.pk}/resolve/"),
     ]:
         assert_cross_tenant_404(client, url, method)
     assert Chart.objects.filter(pk=chart.pk).exists()

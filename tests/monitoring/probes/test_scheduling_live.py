@@ -22,9 +22,9 @@ from django.utils import timezone
 from llmscope_site.celery import app
 from monitoring.models import Event
 from monitoring.probes.models import Probe
-from monitoring.probes.runs import stop_db_threads, wait_for_embedded_runs
+from monitoring.probes.runs import stop_db_threads
 from monitoring.probes.scheduling import LOOKAHEAD, Claim, claim_due_probes, release
-from monitoring.probes.tasks import tick_probes
+from monitoring.probes.tasks import tick_probes, wait_for_embedded_runs
 from spc.models import Chart
 
 from .factories import make_probe
