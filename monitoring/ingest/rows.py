@@ -12,13 +12,14 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
 import msgspec
+from django.core.exceptions import ImproperlyConfigured
 
 from monitoring.histogram import bucket_of
 from monitoring.ingest.redaction import redact
@@ -48,6 +49,89 @@ E10 = 10**10
 _E10_QUANTUM = Decimal("1e-10")
 _encode_json = msgspec.json.Encoder().encode
 
+# How build_rows computes each column from the event `e` and the values its loop prepared
+# (_ROW_INPUTS). Compiled once into one function returning a tuple in ROW_COLUMNS order, as
+# namedtuple and dataclasses compile theirs: a row costs what a literal tuple costs (this
+# runs once per ingested event), positions come from the model and DERIVED_COLUMNS, never
+# from the order written here, and a column without an entry fails at import.
+_ROW_INPUTS = (
+    "e",
+    "organization_id",
+    "project_id",
+    "event_id",
+    "timestamp",
+    "received_at",
+    "source",
+    "probe_id",
+    "latency",
+    "ttft",
+    "cost",
+    "units",
+    "unpriced",
+    "prompt_hash",
+    "stored_prompt",
+    "stored_completion",
+)
+_ROW_VALUES = {
+    "organization_id": "organization_id",
+    "project_id": "project_id",
+    "event_id": "event_id",
+    "timestamp": "timestamp",
+    "received_at": "received_at",
+    "source": "source",
+    "probe_id": "probe_id",
+    "provider": 'e.provider or ""',
+    "model": "e.model",
+    "operation": "e.operation",
+    "environment": "e.environment",
+    "latency_ms": "latency",
+    "ttft_ms": "ttft",
+    "input_tokens": "e.input_tokens",
+    "output_tokens": "e.output_tokens",
+    "cached_input_tokens": "e.cached_input_tokens",
+    "cache_creation_input_tokens": "e.cache_creation_input_tokens",
+    "reasoning_tokens": "e.reasoning_tokens",
+    "output_tokens_per_s": "tokens_per_second(e.output_tokens, latency, ttft)",
+    "cost_usd": "cost",
+    "cost_from_client": "e.cost_usd is not None",
+    "status": "e.status",
+    "error_type": 'e.error_type or ""',
+    "http_status": "e.http_status",
+    "trace_id": 'e.trace_id.lower() if e.trace_id else ""',
+    "span_id": 'e.span_id.lower() if e.span_id else ""',
+    "tags": 'encode_json(e.tags).decode() if e.tags else "{}"',
+    "prompt_hash": "prompt_hash",
+    "prompt": "stored_prompt",
+    "completion": "stored_completion",
+    # DERIVED_COLUMNS, as derived_values computes them
+    "minute": "int(timestamp.timestamp()) // 60",
+    "latency_bucket": "bucket_of(latency)",
+    "ttft_bucket": "bucket_of(ttft) if ttft is not None else None",
+    "cost_e10": "units",
+    "unpriced": "unpriced",
+}
+
+
+def _compile_row_maker() -> Callable[..., tuple]:
+    missing = set(ROW_COLUMNS) - set(_ROW_VALUES)
+    extra = set(_ROW_VALUES) - set(ROW_COLUMNS)
+    if missing or extra:
+        raise ImproperlyConfigured(
+            f"rows.py: no value for columns {sorted(missing)}; unknown columns {sorted(extra)}"
+        )
+    values = ",\n        ".join(f"({_ROW_VALUES[name]})" for name in ROW_COLUMNS)
+    source = f"def make_row({', '.join(_ROW_INPUTS)}):\n    return (\n        {values},\n    )\n"
+    namespace = {
+        "tokens_per_second": Event.tokens_per_second,
+        "encode_json": _encode_json,
+        "bucket_of": bucket_of,
+    }
+    exec(compile(source, "<monitoring.ingest.rows.make_row>", "exec"), namespace)  # noqa: S102
+    return namespace["make_row"]
+
+
+_make_row = _compile_row_maker()
+
 
 def build_rows(
     organization_id: int,
@@ -69,7 +153,7 @@ def build_rows(
     new_ids = iter(new_event_ids(len(events)))
     rows = []
     append = rows.append
-    tokens_per_second = Event.tokens_per_second
+    make_row = _make_row
     for e in events:
         timestamp = e.timestamp or received_at
         if timestamp.utcoffset():
@@ -105,45 +189,23 @@ def build_rows(
             redact(completion) if store_completions and completion is not None else None
         )
         append(
-            row_of(
-                {
-                    "organization_id": organization_id,
-                    "project_id": project_id,
-                    "event_id": e.id or next(new_ids),
-                    "timestamp": timestamp,
-                    "received_at": received_at,
-                    "source": source,
-                    "probe_id": probe_id,
-                    "provider": e.provider or "",
-                    "model": e.model,
-                    "operation": e.operation,
-                    "environment": e.environment,
-                    "latency_ms": latency,
-                    "ttft_ms": ttft,
-                    "input_tokens": e.input_tokens,
-                    "output_tokens": e.output_tokens,
-                    "cached_input_tokens": e.cached_input_tokens,
-                    "cache_creation_input_tokens": e.cache_creation_input_tokens,
-                    "reasoning_tokens": e.reasoning_tokens,
-                    "output_tokens_per_s": tokens_per_second(e.output_tokens, latency, ttft),
-                    "cost_usd": cost,
-                    "cost_from_client": e.cost_usd is not None,
-                    "status": e.status,
-                    "error_type": e.error_type or "",
-                    "http_status": e.http_status,
-                    "trace_id": e.trace_id.lower() if e.trace_id else "",
-                    "span_id": e.span_id.lower() if e.span_id else "",
-                    "tags": _encode_json(e.tags).decode() if e.tags else "{}",
-                    "prompt_hash": prompt_hash,
-                    "prompt": stored_prompt,
-                    "completion": stored_completion,
-                    # DERIVED_COLUMNS (as derived_values; inline: this is the hot path)
-                    "minute": int(timestamp.timestamp()) // 60,
-                    "latency_bucket": bucket_of(latency),
-                    "ttft_bucket": bucket_of(ttft) if ttft is not None else None,
-                    "cost_e10": units,
-                    "unpriced": unpriced,
-                }
+            make_row(
+                e,
+                organization_id,
+                project_id,
+                e.id or next(new_ids),
+                timestamp,
+                received_at,
+                source,
+                probe_id,
+                latency,
+                ttft,
+                cost,
+                units,
+                unpriced,
+                prompt_hash,
+                stored_prompt,
+                stored_completion,
             )
         )
     return rows

@@ -171,3 +171,88 @@ def test_an_added_measure_flows_through_ingest_rollups_and_summary(
     # Rebuilt from the raw events (after re-pricing), the new measure comes back the same.
     rebuild_rollups(project.id, now - timedelta(hours=1), now + timedelta(minutes=1))
     assert summary(project, "1h", now=now + timedelta(minutes=1)) == result
+
+
+@pytest.mark.django_db
+def test_a_prepared_row_holds_each_value_under_its_own_column(project):
+    """The row builder is compiled from a table keyed by column name; each value must land
+    in the column the model (and DERIVED_COLUMNS) puts it in."""
+    import uuid
+
+    from monitoring.ingest.rows import build_rows
+    from monitoring.ingest.schema import EventIn
+
+    sent = EventIn(
+        id=uuid.uuid4(),
+        timestamp=datetime(2026, 3, 1, 12, 30, 15, tzinfo=UTC),
+        provider="acme",
+        model="m-1",
+        operation="completion",
+        environment="staging",
+        latency_ms=800.0,
+        ttft_ms=300.0,
+        input_tokens=11,
+        output_tokens=50,
+        cached_input_tokens=3,
+        cache_creation_input_tokens=4,
+        reasoning_tokens=5,
+        cost_usd=0.25,
+        status="error",
+        error_type="Boom",
+        http_status=502,
+        trace_id="A" * 32,
+        span_id="B" * 16,
+        tags={"k": "v"},
+        prompt="hello",
+        completion="world",
+    )
+    received = datetime(2026, 3, 1, 12, 31, tzinfo=UTC)
+    [row] = build_rows(
+        project.organization_id,
+        project.id,
+        [sent],
+        source="api",
+        received_at=received,
+        store_prompts=True,
+        probe_id=77,
+    )
+    values = dict(zip(ROW_COLUMNS, row, strict=True))
+    assert values == {
+        "organization_id": project.organization_id,
+        "project_id": project.id,
+        "event_id": sent.id,
+        "timestamp": sent.timestamp,
+        "received_at": received,
+        "source": "api",
+        "probe_id": 77,
+        "provider": "acme",
+        "model": "m-1",
+        "operation": "completion",
+        "environment": "staging",
+        "latency_ms": 800.0,
+        "ttft_ms": 300.0,
+        "input_tokens": 11,
+        "output_tokens": 50,
+        "cached_input_tokens": 3,
+        "cache_creation_input_tokens": 4,
+        "reasoning_tokens": 5,
+        "output_tokens_per_s": 100.0,  # 50 tokens over 800 - 300 ms
+        "cost_usd": "0.2500000000",
+        "cost_from_client": True,
+        "status": "error",
+        "error_type": "Boom",
+        "http_status": 502,
+        "trace_id": "a" * 32,
+        "span_id": "b" * 16,
+        "tags": '{"k":"v"}',
+        "prompt_hash": values["prompt_hash"],
+        "prompt": "hello",
+        "completion": "world",
+        "minute": int(sent.timestamp.timestamp()) // 60,
+        "latency_bucket": values["latency_bucket"],
+        "ttft_bucket": values["ttft_bucket"],
+        "cost_e10": 2_500_000_000,
+        "unpriced": False,
+    }
+    assert len(values["prompt_hash"]) == 64
+    assert values["latency_bucket"] > values["ttft_bucket"]
