@@ -128,6 +128,10 @@ if EMBEDDED:
 else:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
+    # A task taken by a worker that died (acks late) goes back to the queue after this long.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("LLMSCOPE_CELERY_VISIBILITY_TIMEOUT_S", 3600, minimum=10)
+    }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
