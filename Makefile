@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # Where the server is reached: the demo probe calls the built-in demo LLM through it.
 export LLMSCOPE_PUBLIC_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test setup lint format migrate clean
+.PHONY: run test setup lint format migrate clean sdk
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ run: migrate
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The Python client package (SDK and host agent) as a wheel and sdist in dist/.
+sdk: setup
+	$(PY) -m build --outdir dist sdk/python
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -63,4 +67,4 @@ format: setup
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor var .pytest_cache
+	rm -rf $(VENV) node_modules static/vendor var .pytest_cache dist

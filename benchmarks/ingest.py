@@ -19,7 +19,17 @@ What it does, in one run:
 5. Latency: single-event requests sent open-loop at `--rate` per second for `--latency-seconds`;
    latency is measured from each request's scheduled send time (so a stalled server cannot hide
    its queueing), p50 / p99 reported.
-The figures depend on the machine; the ratio API/COPY is the portable number.
+6. Quotas on vs off: a second server with billing on (a Stripe key set, never called on this
+   path) beside one with billing off; batches and single events are sent to each in turn,
+   interleaved over `--quota-rounds` rounds so drift (table growth, other load) hits both
+   alike. With billing on every request checks the plan and the month's usage (cached) and
+   every batch adds to the usage counter in its transaction; the organization's limit is set
+   out of reach, so nothing is refused and both servers do the same work otherwise.
+   Then the same comparison in-process, without HTTP: `ingest_events` on a 1,000-event batch
+   and on a single event, billing off and on alternately, `--quota-reps` times each; medians
+   reported (robust to the load spikes of a shared machine).
+The figures depend on the machine; the ratios (API/COPY, quotas on/off) are the portable ones.
+`--smoke` runs every phase for a moment with small batches (seconds, for tests and CI).
 """
 
 from __future__ import annotations
@@ -53,6 +63,9 @@ def django_setup(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "llmscope_site.settings")
     os.environ.setdefault("DEBUG", "1")
+    # Tasks queued by this process (in-process phases) stay off the shared default queue.
+    os.environ.setdefault("LLMSCOPE_CELERY_QUEUE", "llmscope-ingest-bench")
+    os.environ.setdefault("LLMSCOPE_CACHE_PREFIX", "llmscope-ingest-bench")
     import django
 
     django.setup()
@@ -67,6 +80,29 @@ def ensure_database(database_url: str) -> None:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
+
+
+BILLING_ON_ENV = {
+    # Billing on: quotas enforced. The Stripe API is never called on the ingest path, so the
+    # key and base point nowhere.
+    "STRIPE_SECRET_KEY": "sk_test_benchmark_not_a_real_key",
+    "STRIPE_WEBHOOK_SECRET": "whsec_benchmark",
+    "STRIPE_API_BASE": "http://127.0.0.1:9",
+}
+BILLING_OFF_ENV = {"STRIPE_SECRET_KEY": "", "STRIPE_WEBHOOK_SECRET": ""}
+
+
+def give_unreachable_limit(org_id: int) -> None:
+    """Billing on must check and count, not refuse: a plan limit that is never reached."""
+    from billing.models import BillingAccount, Plan
+
+    BillingAccount.objects.update_or_create(
+        organization_id=org_id,
+        defaults={
+            "plan": Plan.objects.get(slug="enterprise"),
+            "events_per_month_override": 10**15,
+        },
+    )
 
 
 def prepare_project() -> tuple[str, int, int]:
@@ -118,7 +154,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen:
+def start_server(
+    database_url: str, port: int, workers: int, extra_env: dict | None = None
+) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -131,6 +169,8 @@ def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen
         # Production mode needs REDIS_URL (Celery broker); without it tasks run in-process.
         "LLMSCOPE_CELERY_QUEUE": "llmscope-ingest-bench",
         "LLMSCOPE_CACHE_PREFIX": "llmscope-ingest-bench",
+        **BILLING_OFF_ENV,
+        **(extra_env or {}),
     }
     process = subprocess.Popen(
         [
@@ -332,13 +372,18 @@ def single_event_capacity(port: int, key: str, clients: int, seconds: float) -> 
     """Requests/s the server answers when clients send single events back to back."""
     body = json.dumps({"events": make_events(random.Random(6), 1)}).encode()
     done = [0] * clients
+    failed: list[str] = []
     deadline = time.monotonic() + seconds
 
     def client(i: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         while time.monotonic() < deadline:
-            if post(conn, key, body)[0] == 202:
+            status, payload = post(conn, key, body)
+            if status == 202:
                 done[i] += 1
+            else:
+                failed.append(f"{status} {payload[:200]!r}")
+                return
 
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
@@ -346,7 +391,87 @@ def single_event_capacity(port: int, key: str, clients: int, seconds: float) -> 
         t.start()
     for t in threads:
         t.join()
+    if failed:
+        raise SystemExit(f"single events failed: {failed[:3]}")
     return sum(done) / (time.monotonic() - started)
+
+
+def quota_comparison(args, key: str, bodies: list[bytes]) -> dict[str, tuple[float, float]]:
+    """Throughput with billing off and on, interleaved: {phase: (off, on)}."""
+    servers = {}
+    try:
+        for mode, env in (("off", BILLING_OFF_ENV), ("on", BILLING_ON_ENV)):
+            port = free_port()
+            servers[mode] = (port, start_server(args.database_url, port, args.workers, env))
+            post(http.client.HTTPConnection("127.0.0.1", port, timeout=60), key, bodies[0])
+        totals = {(phase, mode): [0.0, 0.0] for phase in ("batch", "single") for mode in servers}
+        share = args.quota_seconds / args.quota_rounds
+        for round_number in range(args.quota_rounds):
+            # Alternate who goes first, so neither always follows the other's writes.
+            order = ("off", "on") if round_number % 2 == 0 else ("on", "off")
+            for mode in order:
+                port = servers[mode][0]
+                events, elapsed, errors = api_throughput(port, key, bodies, args.clients, share)
+                if errors:
+                    raise SystemExit(f"quota {mode}: API errors {errors[:3]}")
+                totals["batch", mode][0] += events
+                totals["batch", mode][1] += elapsed
+                rate = single_event_capacity(port, key, args.clients * 4, share / 2)
+                totals["single", mode][0] += rate * share / 2
+                totals["single", mode][1] += share / 2
+    finally:
+        for _, process in servers.values():
+            process.send_signal(signal.SIGTERM)
+        for _, process in servers.values():
+            process.wait(timeout=30)
+    return {
+        phase: tuple(totals[phase, mode][0] / totals[phase, mode][1] for mode in ("off", "on"))
+        for phase in ("batch", "single")
+    }
+
+
+def quota_in_process(project_id: int, bodies: list[bytes], reps: int) -> dict:
+    """Median seconds of one `ingest_events` call, billing off and on: {phase: (off, on)}."""
+    from django.conf import settings
+
+    from monitoring.ingest.schema import decode_event_batch
+    from monitoring.ingest.service import ingest_events
+    from tenants.models import Project
+
+    project = Project.objects.select_related("organization").get(pk=project_id)
+    single = json.dumps({"events": make_events(random.Random(7), 1)}).encode()
+    settings.DEBUG = False  # no query log growing over thousands of calls
+    timings: dict[tuple[str, str], list[float]] = {
+        (phase, mode): [] for phase in ("batch", "single") for mode in ("off", "on")
+    }
+    for i in range(reps):
+        for mode in ("off", "on") if i % 2 == 0 else ("on", "off"):
+            settings.STRIPE_SECRET_KEY = BILLING_ON_ENV["STRIPE_SECRET_KEY"] if mode == "on" else ""
+            for phase, body in (("batch", bodies[i % len(bodies)]), ("single", single)):
+                events = decode_event_batch(body)
+                started = time.perf_counter()
+                ingest_events(project, events, source="api")
+                timings[phase, mode].append(time.perf_counter() - started)
+    # The added work alone (check, counter upsert, commit, cache increment), billing on.
+    from django.db import transaction
+
+    from billing import quota
+
+    settings.STRIPE_SECRET_KEY = BILLING_ON_ENV["STRIPE_SECRET_KEY"]
+    alone = []
+    for _ in range(reps):
+        started = time.perf_counter()
+        with transaction.atomic():
+            quota.check(project.organization_id, "events", 1000)
+            quota.record_usage(project.organization_id, 1000)
+        alone.append(time.perf_counter() - started)
+    settings.STRIPE_SECRET_KEY = ""
+    result = {
+        phase: (statistics.median(timings[phase, "off"]), statistics.median(timings[phase, "on"]))
+        for phase in ("batch", "single")
+    }
+    result["alone"] = statistics.median(alone)
+    return result
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -374,7 +499,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--rate", type=float, default=500.0, help="single-event requests/s")
     parser.add_argument("--latency-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--quota-seconds", type=float, default=40.0, help="per server, quotas on vs off"
+    )
+    parser.add_argument("--quota-rounds", type=int, default=4)
+    parser.add_argument("--quota-reps", type=int, default=200, help="in-process calls per mode")
+    parser.add_argument("--smoke", action="store_true", help="every phase for a moment")
     args = parser.parse_args()
+    batch_size = 1000
+    if args.smoke:
+        args.workers, args.clients, args.seconds = 1, 2, 1.0
+        args.rate, args.latency_seconds = 50.0, 1.0
+        args.quota_seconds, args.quota_rounds, args.quota_reps = 2.0, 2, 4
+        batch_size = 100
     if not args.database_url.startswith("postgres"):
         raise SystemExit("the benchmark needs PostgreSQL (--database-url postgres://...)")
     if not os.environ.get("REDIS_URL"):
@@ -383,8 +520,9 @@ def main() -> None:
     ensure_database(args.database_url)
     django_setup(args.database_url)
     key, org_id, project_id = prepare_project()
+    give_unreachable_limit(org_id)
     rng = random.Random(1)
-    batches = [make_events(rng, 1000) for _ in range(20)]
+    batches = [make_events(rng, batch_size) for _ in range(20)]
     bodies = [json.dumps({"events": b}).encode() for b in batches]
     payloads = copy_payloads(org_id, project_id, batches)
 
@@ -396,6 +534,8 @@ def main() -> None:
         f"# uvicorn workers={args.workers}, clients={args.clients}, {args.seconds:.0f} s per phase"
     )
     print(f"# load average before: {load_average()} (the machine may be shared)")
+    if args.smoke:
+        print("# smoke mode: tiny phases, figures meaningless")
 
     port = free_port()
     server = start_server(args.database_url, port, args.workers)
@@ -412,13 +552,16 @@ def main() -> None:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
 
+    quota = quota_comparison(args, key, bodies)
+    in_process = quota_in_process(project_id, bodies, args.quota_reps)
+
     copy_rows, copy_elapsed = raw_copy_throughput(
         args.database_url, payloads, args.clients, args.seconds
     )
     api_rate = api_events / api_elapsed
     copy_rate = copy_rows / copy_elapsed
     print(
-        f"API  POST /api/v1/events (1000/batch): {api_rate:>10,.0f} events/s "
+        f"API  POST /api/v1/events ({batch_size}/batch): {api_rate:>10,.0f} events/s "
         f"({api_events:,} events in {api_elapsed:.1f} s)"
     )
     print(
@@ -435,6 +578,25 @@ def main() -> None:
     print(
         f"single-event capacity (closed loop, {args.clients * 4} clients): {single_rate:,.0f} req/s"
     )
+    (batch_off, batch_on), (single_off, single_on) = quota["batch"], quota["single"]
+    print(
+        f"quotas off / on, {batch_size}-event batches: {batch_off:,.0f} / {batch_on:,.0f} "
+        f"events/s, on/off = {batch_on / batch_off:.3f}"
+    )
+    print(
+        f"quotas off / on, single events ({args.clients * 4} clients): {single_off:,.0f} / "
+        f"{single_on:,.0f} req/s, on/off = {single_on / single_off:.3f}"
+    )
+    print(
+        f"quota work alone (check + counter upsert + commit + cache increment): median "
+        f"{in_process['alone'] * 1000:.2f} ms ({args.quota_reps} calls)"
+    )
+    for phase, label in (("batch", f"{batch_size}-event batch"), ("single", "single event")):
+        off, on = in_process[phase]
+        print(
+            f"quotas off / on, in-process ingest_events, {label}: median {off * 1000:.2f} / "
+            f"{on * 1000:.2f} ms ({(on / off - 1) * 100:+.1f} %, {args.quota_reps} calls each)"
+        )
     print(f"# load average after: {load_average()}")
 
 

@@ -1,6 +1,13 @@
-"""Benchmark: all eight Nelson rules, LLMscope's engine versus the `shewhart` package.
+"""Benchmark: all eight Nelson rules, LLMscope's engine versus the `shewhart` package; and the
+time to design one chart under a false-alarm budget.
 
-Run:  python benchmarks/spc_engine.py [--sizes 1000 100000 1000000] [--repeat 5]
+Run:  python benchmarks/spc_engine.py [--sizes 1000 100000 1000000] [--repeat 5] [--smoke]
+
+Design timing: for each chart kind, one call of the engine's budget design (known-parameter
+threshold by the Markov-chain ARL, then the Gandy-Kvaloy bootstrap adjustment for the
+baseline: 4,000 replicates for Shewhart, 200 for EWMA/CUSUM), a point every 10 s, one false
+alarm a week, harmful side only, 200-point baseline; best of ``--repeat``. The baseline in
+the same run is the known-parameter design alone (no adjustment).
 
 Both engines get the same in-control normal series and the same centre line and sigma; each
 evaluates all eight Nelson rules. For `shewhart` (PyPI, a benchmark-only dependency) we call
@@ -23,6 +30,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from spc.engine import nelson_rules
+from spc.engine.arl import shewhart_arl
+from spc.engine.budget import design_cusum, design_ewma, design_shewhart, target_arl
 
 
 def best_time(fn, repeat: int) -> float:
@@ -40,7 +49,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--peer-repeat", type=int, default=1)
     parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one repeat")
     args = parser.parse_args()
+    if args.smoke:
+        args.sizes, args.repeat, args.peer_repeat = [1_000], 1, 1
 
     try:
         import shewhart
@@ -68,6 +80,36 @@ def main() -> None:
             peer_r1 = {p[0] for key, _, p in apply_rules(z, ["nelson_1"])}
             assert ours_r1 == peer_r1, "rule 1 disagrees between the engines"
         print(line, flush=True)
+    design_timings(args.repeat)
+
+
+def design_timings(repeat: int) -> None:
+    """Milliseconds to design one chart under the budget (adjusted limits + ARL)."""
+    per_day, days, n = 8640.0, 7.0, 200
+    target = target_arl(per_day, days)
+    print(f"\nDesign under a budget ({target:,.0f}-point ARL0, upper side, baseline {n}):")
+    print(f"{'chart':>34} {'ms':>8} {'result':>24}")
+    known = best_time(lambda: shewhart_arl(4.0, (1,), side="upper"), repeat)
+    print(f"{'baseline: one known-param ARL':>34} {known * 1000:>8.2f}")
+    cases = {
+        "individuals, rules 1,2,3,5 asked": lambda: design_shewhart(
+            per_day, days, (1, 2, 3, 5), side="upper", baseline_n=n
+        ),
+        "X-bar (n=6), hourly, rules 1,2,5": lambda: design_shewhart(
+            24, days, (1, 2, 5), side="upper", baseline_n=n, estimator="xbar", subgroup_size=6
+        ),
+        "EWMA lambda=0.2": lambda: design_ewma(per_day, days, 0.2, side="upper", baseline_n=n),
+        "CUSUM k=0.5": lambda: design_cusum(per_day, days, 0.5, side="upper", baseline_n=n),
+    }
+    for name, fn in cases.items():
+        result = fn()  # warm the cached chains
+        elapsed = best_time(fn, repeat)
+        text = (
+            f"k={result.k:.3f} rules={result.rules}"
+            if hasattr(result, "rules")
+            else f"threshold={result.threshold:.3f}"
+        )
+        print(f"{name:>34} {elapsed * 1000:>8.1f} {text:>24}", flush=True)
 
 
 if __name__ == "__main__":

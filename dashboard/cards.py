@@ -101,6 +101,9 @@ def project_cards(project: Project, query: DashboardQuery, now: datetime | None 
     for spec in CARDS:
         value = now_figures[spec.key]
         text, trend = change(spec.kind, value, then_figures[spec.key])
+        shown = format_value(spec.kind, value)
+        if spec.key == "cost_usd" and current["requests"]:
+            shown, text, trend = _cost_text(current, shown, text, trend)
         if spec.better == "neutral" or trend in ("flat", "none"):
             verdict = "neutral"
         else:
@@ -110,13 +113,24 @@ def project_cards(project: Project, query: DashboardQuery, now: datetime | None 
             {
                 "key": spec.key,
                 "label": spec.label,
-                "value": format_value(spec.kind, value),
+                "value": shown,
                 "change": text,
                 "trend": trend,
                 "verdict": verdict,
             }
         )
     return {"cards": cards, "summary": current}
+
+
+def _cost_text(summary: dict, shown: str, text: str, trend: str) -> tuple[str, str, str]:
+    """A cost that is not known is not $0: "unpriced" when no call has a price, and the
+    number of unpriced calls beside a partial sum."""
+    unpriced = summary.get("unpriced_requests", 0)
+    if not summary.get("priced_requests"):
+        return "unpriced", "no price known for these models", "none"
+    if unpriced:
+        return shown, f"{text} · +{unpriced:,} unpriced", trend
+    return shown, text, trend
 
 
 def by_model_rows(summary: dict) -> dict:
@@ -128,9 +142,11 @@ def by_model_rows(summary: dict) -> dict:
         "cost": [
             {
                 "model": r["model"],
-                "value": format_value("usd", r["cost_usd"]),
+                "value": "unpriced"
+                if r["cost_usd"] is None
+                else format_value("usd", r["cost_usd"]),
                 "width": round(float(r["cost_usd"] or Decimal(0)) / top_cost * 100, 1),
-                "unpriced": r.get("unpriced_requests", 0),
+                "unpriced": r.get("unpriced_requests", 0) if r["cost_usd"] is not None else 0,
             }
             for r in sorted(rows, key=lambda r: -float(r["cost_usd"] or 0))
         ],

@@ -2,6 +2,7 @@
 
 Membership (and the project, by organization and slug) is checked in connect() before the
 socket joins the project's group; an outsider is closed with 4404, the socket twin of a 404.
+The socket stays open only while the membership holds (`tenants.live.MemberSocket`).
 Card values depend on each page's window and filters, which the page sends as a
 `subscribe` message; bursts of new events are coalesced into one recomputation.
 """
@@ -13,11 +14,11 @@ import json
 import logging
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from dashboard.cards import project_cards
+from dashboard.cards import by_model_rows, project_cards
 from dashboard.params import DashboardQuery, parse_query
 from tenants.groups import project_group
+from tenants.live import MemberSocket
 from tenants.models import Membership, Project
 
 logger = logging.getLogger(__name__)
@@ -25,9 +26,7 @@ CARD_COALESCE_SECONDS = 0.25
 
 
 @database_sync_to_async
-def _project(user, org_slug: str, project_slug: str) -> Project | None:
-    if not user or not user.is_authenticated:
-        return None
+def _project(user, org_slug: str, project_slug: str) -> tuple[Membership, Project] | None:
     membership = (
         Membership.objects.select_related("organization")
         .filter(user=user, organization__slug=org_slug)
@@ -35,38 +34,37 @@ def _project(user, org_slug: str, project_slug: str) -> Project | None:
     )
     if membership is None:
         return None
-    return (
+    project = (
         Project.objects.for_organization(membership.organization).filter(slug=project_slug).first()
     )
+    return (membership, project) if project is not None else None
 
 
 @database_sync_to_async
-def _cards(project: Project, query: DashboardQuery) -> list[dict]:
-    return project_cards(project, query)["cards"]
+def _cards(project: Project, query: DashboardQuery) -> dict:
+    """The cards and the by-model panels, from one summary: the page shows one moment."""
+    data = project_cards(project, query)
+    return {"cards": data["cards"], "by_model": by_model_rows(data["summary"])}
 
 
-class ProjectDashboardConsumer(AsyncJsonWebsocketConsumer):
-    group: str | None = None
+class ProjectDashboardConsumer(MemberSocket):
     project: Project | None = None
     query: DashboardQuery | None = None
     _pending: asyncio.Task | None = None
 
-    async def connect(self) -> None:
-        kwargs = self.scope["url_route"]["kwargs"]
-        project = await _project(self.scope.get("user"), kwargs["org_slug"], kwargs["project_slug"])
-        if project is None:
-            await self.close(code=4404)
-            return
-        self.project = project
-        self.group = project_group(project.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
+    async def locate(
+        self, user, org_slug: str, project_slug: str, **_: str
+    ) -> tuple[Membership, str] | None:
+        found = await _project(user, org_slug, project_slug)
+        if found is None:
+            return None
+        membership, self.project = found
+        return membership, project_group(self.project.pk)
 
     async def disconnect(self, code: int) -> None:
         if self._pending:
             self._pending.cancel()
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        await super().disconnect(code)
 
     @classmethod
     async def decode_json(cls, text_data):
@@ -93,6 +91,9 @@ class ProjectDashboardConsumer(AsyncJsonWebsocketConsumer):
     async def spc_violation(self, event: dict) -> None:
         await self.send_json({**event, "type": "violation"})
 
+    async def spc_signal(self, event: dict) -> None:
+        await self.send_json({**event, "type": "signal"})
+
     async def dashboard_activity(self, event: dict) -> None:
         await self.send_json({"type": "activity", "events": event.get("events", 0)})
         if self.query is not None and (self._pending is None or self._pending.done()):
@@ -106,8 +107,8 @@ class ProjectDashboardConsumer(AsyncJsonWebsocketConsumer):
         if self.project is None or self.query is None:
             return
         try:
-            cards = await _cards(self.project, self.query)
+            figures = await _cards(self.project, self.query)
         except Exception:
             logger.warning("cards for project %s failed", self.project.pk, exc_info=True)
             return
-        await self.send_json({"type": "cards", "window": self.query.window, "cards": cards})
+        await self.send_json({"type": "cards", "window": self.query.window, **figures})

@@ -6,7 +6,6 @@ that Django does not buffer the whole file.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import datetime
@@ -16,6 +15,7 @@ from django.db.models import Q
 
 from dashboard.events import STATUSES
 from dashboard.params import DashboardQuery
+from llmscope_site.spreadsheet import csv_writer
 from monitoring import analytics
 from monitoring.models import Event
 from tenants.models import Project
@@ -25,7 +25,7 @@ CHUNK = 2000
 
 def _line(values) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer).writerow(values)
+    csv_writer(buffer).writerow(values)
     return buffer.getvalue()
 
 
@@ -42,7 +42,7 @@ def _page(qs, after: tuple | None) -> tuple[str, tuple | None]:
         qs = qs.filter(Q(timestamp__lt=after[0]) | Q(timestamp=after[0], pk__lt=after[1]))
     events = list(qs[:CHUNK])
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     for event in events:
         row = analytics.event_as_dict(event)
         row["tags"] = json.dumps(row["tags"], separators=(",", ":"))

@@ -41,6 +41,24 @@ def sparkline(points: list[dict]) -> str:
     )
 
 
+def _latency_line(project: Project, now: datetime) -> str:
+    """The p95 line of the last 24 h by hour; by 5 minutes over the last 2 h while a young
+    project has fewer than two hours with data (a line needs two points)."""
+    for interval, span in (("1h", timedelta(hours=24)), ("5m", timedelta(hours=2))):
+        series = analytics.timeseries(project, "latency_p95", interval, start=now - span, end=now)
+        line = sparkline(series["points"])
+        if line:
+            return line
+    return ""
+
+
+def _cost(summary: dict) -> str:
+    """The cost, or "unpriced" when calls were made and none had a known price."""
+    if summary["requests"] and not summary.get("priced_requests"):
+        return "unpriced"
+    return format_value("usd", summary["cost_usd"])
+
+
 def project_cards(organization: Organization, now: datetime | None = None) -> list[dict]:
     now = now or datetime.now(UTC)
     projects = list(Project.objects.for_organization(organization).order_by("name"))
@@ -59,9 +77,7 @@ def project_cards(organization: Organization, now: datetime | None = None) -> li
     cards = []
     for project in projects:
         summary = analytics.summary(project, "24h", now=now)
-        series = analytics.timeseries(
-            project, "latency_p95", "1h", start=now - timedelta(hours=24), end=now
-        )
+        line = _latency_line(project, now) if summary["requests"] else ""
         status = project_status(statuses.get(project.pk, set()))
         cards.append(
             {
@@ -73,9 +89,9 @@ def project_cards(organization: Organization, now: datetime | None = None) -> li
                 "error_rate": format_value(
                     "rate", summary["error_rate"] if summary["requests"] else None
                 ),
-                "cost_usd": format_value("usd", summary["cost_usd"]),
+                "cost_usd": _cost(summary),
                 "latency_p95": format_value("ms", summary["latency_ms"]["p95"]),
-                "sparkline": sparkline(series["points"]),
+                "sparkline": line,
             }
         )
     return cards

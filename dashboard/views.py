@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.handlers.asgi import ASGIRequest
@@ -20,10 +21,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dashboard import cards as card_data
 from dashboard import organization as org_data
-from dashboard.charts import chart_payload, context_lines, default_chart
+from dashboard.charts import chart_payload, context_lines, default_chart, ordered_charts
 from dashboard.events import STATUSES, recent_events, related_events
 from dashboard.export import csv_chunks, csv_chunks_async
 from dashboard.params import SOURCES, WINDOW_LABELS, parse_query
+from dashboard.signals import signal_rows
+from dashboard.violation_history import (
+    HISTORY_WINDOWS,
+    history_page,
+    parse_filters,
+    rule_choices,
+)
 from dashboard.wizard import PATHS, snippets
 from monitoring.analytics import WINDOWS, minute_of
 from monitoring.models import Event, EventRollup
@@ -33,7 +41,6 @@ from tenants import audit
 from tenants.access import organization_view, project_view
 from tenants.models import ApiKey, AuditAction, Organization, Project
 
-RECENT_VIOLATIONS = 20
 CHOICES_SECONDS = 60
 
 
@@ -70,13 +77,6 @@ def _filter_choices(project: Project) -> dict:
     return choices
 
 
-def _violations(project: Project, status: str = "") -> list[Violation]:
-    qs = Violation.objects.for_project(project).select_related("chart")
-    if status in Violation.Status.values:
-        qs = qs.filter(status=status)
-    return list(qs.order_by("-t", "-id")[:RECENT_VIOLATIONS])
-
-
 def _base_context(request, organization, project, query) -> dict:
     return {
         "organization": organization,
@@ -92,7 +92,7 @@ def project_home(request: HttpRequest, organization: Organization, project: Proj
     request.session["last_org"] = organization.slug
     query = parse_query(request.GET)
     now = _now()
-    charts = list(Chart.objects.for_project(project).order_by("name"))
+    charts = ordered_charts(list(Chart.objects.for_project(project)))
     try:
         wanted = int(request.GET.get("chart", ""))
     except ValueError:
@@ -107,7 +107,7 @@ def project_home(request: HttpRequest, organization: Organization, project: Proj
         "charts": charts,
         "chart": chart,
         "chart_data": chart_payload(chart, now - query.span) if chart else None,
-        "violations": _violations(project),
+        "signals": signal_rows(project),
         "events": events,
         "next_cursor": next_cursor,
         "windows": WINDOW_LABELS,
@@ -173,10 +173,33 @@ def violation_list(request: HttpRequest, organization, project) -> HttpResponse:
     status = request.GET.get("status", "")
     context = {
         **_base_context(request, organization, project, parse_query(request.GET)),
-        "violations": _violations(project, status),
+        "signals": signal_rows(project, status),
         "violation_status": status if status in Violation.Status.values else "",
     }
     return _render(request, "dashboard/violations_page.html", "dashboard/_violations.html", context)
+
+
+@require_GET
+@project_view()
+def violation_history(request: HttpRequest, organization, project) -> HttpResponse:
+    """Every violation, filtered and paged by a keyset cursor; HTMX asks for older pages."""
+    charts = ordered_charts(list(Chart.objects.for_project(project)))
+    filters = parse_filters(request.GET, charts)
+    cursor = request.GET.get("cursor", "")
+    violations, next_cursor = history_page(project, filters, _now(), cursor)
+    context = {
+        **_base_context(request, organization, project, parse_query({})),
+        "violations": violations,
+        "next_cursor": next_cursor,
+        "filters": filters,
+        "charts": charts,
+        "rules": rule_choices(project),
+        "statuses": Violation.Status.choices,
+        "windows": HISTORY_WINDOWS,
+        "appending": bool(cursor),
+    }
+    full, rows = "dashboard/violation_history.html", "dashboard/_violation_history_rows.html"
+    return _render(request, full, rows, context)
 
 
 def _violation(project: Project, violation_id: int) -> Violation:
@@ -280,7 +303,7 @@ def setup_wizard(request: HttpRequest, organization, project) -> HttpResponse:
         "via": via,
         "plaintext": plaintext,
         "can_create_keys": request.membership.has_right("manage_keys"),
-        "snippets": snippets(via, base_url, plaintext or "$LLMSCOPE_KEY") if via else None,
+        "snippets": snippets(via, base_url, plaintext) if via else None,
         "has_events": Event.objects.for_project(project).exists(),
         "live_url": f"/ws/o/{organization.slug}/p/{project.slug}/",
         "status_url": reverse("dashboard-wizard-status", args=[organization.slug, project.slug]),
@@ -297,7 +320,14 @@ def wizard_status(request: HttpRequest, organization, project) -> HttpResponse:
     """Whether the first event has arrived (polled once per live message by the wizard)."""
     first = Event.objects.for_project(project).order_by("received_at").first()
     count = Event.objects.for_project(project).count() if first else 0
-    context = {"organization": organization, "project": project, "first": first, "count": count}
+    context = {
+        "organization": organization,
+        "project": project,
+        "first": first,
+        "count": count,
+        "via": request.GET.get("via", ""),
+        "swap_steps": True,
+    }
     return _render(
         request, "dashboard/wizard_status_page.html", "dashboard/_wizard_status.html", context
     )
@@ -313,3 +343,22 @@ def organization_home(request: HttpRequest, organization: Organization) -> HttpR
         "can_edit": request.membership.has_right("edit_monitoring"),
     }
     return render(request, "dashboard/organization.html", context)
+
+
+def spc_help(request: HttpRequest) -> HttpResponse:
+    """How LLMscope judges a service, in plain words (public: linked from every page)."""
+    rules = [
+        {"number": n, "name": name, "text": rule_explanation(n)}
+        for n, name in NELSON_RULE_NAMES.items()
+    ]
+    return render(request, "dashboard/help_spc.html", {"rules": rules})
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for on every page: the SVG icon."""
+    path = finders.find("favicon.svg")
+    with open(path, "rb") as icon:
+        response = HttpResponse(icon.read(), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

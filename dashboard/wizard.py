@@ -7,6 +7,7 @@ import json
 
 PATHS = {
     "rest": "REST API (curl)",
+    "sdk": "Python SDK (OpenAI, Anthropic)",
     "python": "Python (requests)",
     "otel": "OpenTelemetry",
     "probe": "Synthetic probe",
@@ -37,13 +38,15 @@ def _curl(base_url: str, key: str) -> str:
     )
 
 
-def _python(base_url: str, key: str) -> str:
-    return f'''import time
+def _python(base_url: str, key: str | None) -> str:
+    key_line = f'LLMSCOPE_KEY = "{key}"' if key else 'LLMSCOPE_KEY = os.environ["LLMSCOPE_KEY"]'
+    return f'''import os
+import time
 
 import requests
 
 LLMSCOPE_URL = "{base_url}/api/v1/events"
-LLMSCOPE_KEY = "{key}"
+{key_line}
 
 
 def record_call(model, started, first_token_at, finished, usage, ok=True):
@@ -72,6 +75,23 @@ record_call("gpt-4o-mini", started, None, time.monotonic(), {{"output_tokens": 4
 '''
 
 
+def _sdk_install(base_url: str, key: str) -> str:
+    return (
+        "pip install ./sdk/python   # the llmscope package, from LLMscope's repository\n"
+        f"export LLMSCOPE_URL={base_url}\n"
+        f"export LLMSCOPE_API_KEY={key}\n"
+    )
+
+
+_SDK_APP = """import llmscope
+from openai import OpenAI
+
+llmscope.init()  # reads LLMSCOPE_URL and LLMSCOPE_API_KEY
+client = llmscope.instrument_openai(OpenAI())  # or llmscope.instrument_anthropic(Anthropic())
+# Every call of this client is now recorded: latency, TTFT, tokens, errors.
+"""
+
+
 def _otel(base_url: str, key: str) -> str:
     return (
         "# For any app instrumented with OpenTelemetry GenAI conventions (gen_ai.* spans)\n"
@@ -83,12 +103,24 @@ def _otel(base_url: str, key: str) -> str:
     )
 
 
-def snippets(via: str, base_url: str, key: str) -> dict[str, str] | None:
-    """{"label": text} for the chosen path; the probe path is a form, not a snippet."""
-    if via == "rest":
-        return {"Send one event with curl": _curl(base_url, key)}
+ENV_KEY = "$LLMSCOPE_KEY"
+
+
+def snippets(via: str, base_url: str, key: str | None) -> dict[str, str] | None:
+    """{"label": text} for the chosen path; the probe path is a form, not a snippet.
+
+    Without a key (it is shown once, when created) the snippets read it from the
+    LLMSCOPE_KEY environment variable."""
     if via == "python":
         return {"Record each call from Python": _python(base_url, key)}
+    key = key or ENV_KEY
+    if via == "rest":
+        return {"Send one event with curl": _curl(base_url, key)}
+    if via == "sdk":
+        return {
+            "Install the SDK and give it the key": _sdk_install(base_url, key),
+            "Two lines in your app": _SDK_APP,
+        }
     if via == "otel":
         return {"Point your OpenTelemetry exporter at LLMscope": _otel(base_url, key)}
     return None

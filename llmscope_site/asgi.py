@@ -15,7 +15,11 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from llmscope_site import log_redaction  # noqa: E402
 from llmscope_site.routing import websocket_urlpatterns  # noqa: E402
+
+# After the server configured its logging: invitation tokens stay out of the access log.
+log_redaction.install()
 
 application = ProtocolTypeRouter(
     {

@@ -6,9 +6,12 @@ server as one process per container, as compose/ does).
 
 from __future__ import annotations
 
+import ipaddress
 import time
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.crypto import constant_time_compare
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 HTTP_REQUESTS = Counter(
@@ -36,6 +39,30 @@ class RequestMetricsMiddleware:
         return response
 
 
+def scrape_allowed(request: HttpRequest) -> bool:
+    """A scrape needs `Authorization: Bearer <LLMSCOPE_METRICS_TOKEN>` or a client address in
+    `LLMSCOPE_METRICS_ALLOWED_NETWORKS`; with neither configured, nobody may scrape."""
+    token = settings.LLMSCOPE_METRICS_TOKEN
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, presented = header.partition(" ")
+    if token and scheme.lower() == "bearer" and constant_time_compare(presented.strip(), token):
+        return True
+    try:
+        client = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(
+        client in ipaddress.ip_network(network, strict=False)
+        for network in settings.LLMSCOPE_METRICS_ALLOWED_NETWORKS
+    )
+
+
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    """Prometheus text exposition of this process's metrics."""
+    """Prometheus text exposition of this process's metrics, for allowed scrapers only."""
+    if not scrape_allowed(request):
+        response = HttpResponse(
+            "A bearer token is required.\n", status=401, content_type="text/plain"
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="llmscope-metrics"'
+        return response
     return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "django_htmx",
+    "axes",
     "tenants",
     "monitoring",
     "monitoring.probes",
@@ -69,6 +70,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "llmscope_site.admin_gate.AdminGateMiddleware",
+    # Last, as django-axes asks: it answers the locked-out admin logins.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "llmscope_site.urls"
@@ -86,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.navigation",
+                "billing.context_processors.billing_banner",
             ],
         },
     },
@@ -172,6 +177,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.tasks.purge_expired_data",
         "schedule": timedelta(days=1),
     },
+    # Metered overage to Stripe; idempotent per organization and hour, so a rerun is harmless.
+    "billing-report-overage": {
+        "task": "billing.tasks.report_overage_task",
+        "schedule": timedelta(hours=1),
+    },
     # Synthetic probes: claim due probes every second (a stale tick is dropped, not queued).
     "probes-tick": {"task": "probes.tick", "schedule": 1.0, "options": {"expires": 5}},
     # Alerts: threshold rules read the rollups every 30 s; reminders and due retries (and
@@ -186,6 +196,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Auth (django-allauth, email as the login) -------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    # First, as django-axes asks: it refuses locked-out admin logins before any password check.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -249,12 +261,34 @@ SPECTACULAR_SETTINGS = {
 # Request bodies above this size (after gzip decompression) answer 413.
 LLMSCOPE_MAX_BODY_BYTES = env_int("LLMSCOPE_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = LLMSCOPE_MAX_BODY_BYTES + 1024
+# Open WebSockets re-check their user's access this often, behind the immediate signals.
+LLMSCOPE_SOCKET_RECHECK_SECONDS = env_int("LLMSCOPE_SOCKET_RECHECK_SECONDS", 60, minimum=1)
+# Ingest refuses timestamps more than this far ahead of the server's clock (clients' skew).
+LLMSCOPE_MAX_CLOCK_SKEW_SECONDS = env_int("LLMSCOPE_MAX_CLOCK_SKEW_SECONDS", 300, minimum=0)
 # API keys refresh last_used_at at most this often, to keep the ingest path write-free.
 LLMSCOPE_KEY_LAST_USED_RESOLUTION_S = 60
 # Per-API-key rate limit of the REST API (requests per second, burst); an ApiKeyRateLimit
 # row overrides both for its key.
 LLMSCOPE_API_RATE_LIMIT = env_int("LLMSCOPE_API_RATE_LIMIT", 100, minimum=1)
 LLMSCOPE_API_RATE_BURST = env_int("LLMSCOPE_API_RATE_BURST", LLMSCOPE_API_RATE_LIMIT * 2, minimum=1)
+
+# --- Operations: /metrics and /admin/ -------------------------------------------------------
+# Prometheus scrapes /metrics with this bearer token (its `authorization` config), or from
+# one of these networks (comma-separated CIDRs); with neither, /metrics answers 401.
+LLMSCOPE_METRICS_TOKEN = env_str("LLMSCOPE_METRICS_TOKEN", "")
+LLMSCOPE_METRICS_ALLOWED_NETWORKS = env_list("LLMSCOPE_METRICS_ALLOWED_NETWORKS", [])
+# The Django admin: off entirely, or only from these networks (comma-separated CIDRs; empty:
+# from anywhere). Its login locks an address or a user name out for AXES_COOLOFF_TIME after
+# AXES_FAILURE_LIMIT wrong passwords (django-axes, admin site only; allauth has its own).
+LLMSCOPE_ADMIN_ENABLED = env_bool("LLMSCOPE_ADMIN_ENABLED", True)
+LLMSCOPE_ADMIN_ALLOWED_NETWORKS = env_list("LLMSCOPE_ADMIN_ALLOWED_NETWORKS", [])
+AXES_ONLY_ADMIN_SITE = True
+AXES_FAILURE_LIMIT = env_int("LLMSCOPE_ADMIN_LOGIN_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LLMSCOPE_ADMIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
 
 # --- LLMscope ---------------------------------------------------------------------------
 LLMSCOPE_PUBLIC_URL = env_str("LLMSCOPE_PUBLIC_URL", "http://127.0.0.1:8000")
@@ -270,6 +304,8 @@ LLMSCOPE_PROBE_DB_THREADS = env_int("LLMSCOPE_PROBE_DB_THREADS", 0, minimum=0)
 LLMSCOPE_DEMO_INCIDENT_PERIOD_S = env_int("LLMSCOPE_DEMO_INCIDENT_PERIOD_S", 480, minimum=30)
 LLMSCOPE_DEMO_INCIDENTS = env_bool("LLMSCOPE_DEMO_INCIDENTS", True)
 LLMSCOPE_DEMO_SEED = env_int("LLMSCOPE_DEMO_SEED", 7)
+# The demo LLM (/demo-llm/...) answers only with DEBUG on (make run) or this on.
+LLMSCOPE_DEMO_LLM = env_bool("LLMSCOPE_DEMO_LLM", DEBUG)
 
 # --- Alerts -------------------------------------------------------------------------------
 # A delivery is tried this many times (network errors, 429, 5xx), with exponential backoff
@@ -287,6 +323,25 @@ LLMSCOPE_PAGERDUTY_EVENTS_URL = env_str(
 
 # Subgroup charts chart a time bucket this long after it closed, so late flushes still count.
 LLMSCOPE_SUBGROUP_GRACE_SECONDS = env_int("LLMSCOPE_SUBGROUP_GRACE_SECONDS", 30, minimum=0)
+
+# --- Billing (Stripe). Off without STRIPE_SECRET_KEY: nothing is billed or refused. ---------
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
+# Price ids by plan: the monthly (licensed) price, and the metered overage price.
+STRIPE_PRICES = {
+    "team": env_str("STRIPE_PRICE_TEAM", ""),
+    "enterprise": env_str("STRIPE_PRICE_ENTERPRISE", ""),
+}
+STRIPE_METERED_PRICES = {"team": env_str("STRIPE_PRICE_TEAM_OVERAGE", "")}
+STRIPE_METER_EVENT_NAME = env_str("STRIPE_METER_EVENT_NAME", "llmscope_events")
+if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
+    raise ImproperlyConfigured(
+        "STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: without it no subscription "
+        "change could be verified. Set both, or neither (billing off)."
+    )
+# The plan every organization has while billing is off (self-hosted): a Plan slug.
+LLMSCOPE_DEFAULT_PLAN = env_str("LLMSCOPE_DEFAULT_PLAN", "unlimited")
 
 # --- i18n, static -----------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -20,6 +20,8 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("", include("spc.urls")),
     path("", include("alerts.urls")),
+
+    path("", include("billing.urls")),
 ]
 
 handler404 = errors.not_found

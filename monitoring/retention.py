@@ -1,5 +1,6 @@
-"""Retention: raw events and host samples older than the project's retention, rollups older
-than a year. Deleted in bounded batches, each its own short transaction, so that a large
+"""Retention: raw events and host samples older than the organization's plan keeps them (or,
+on a plan without a retention, e.g. self-hosted, the project's retention), rollups older than
+a year. Deleted in bounded batches, each its own short transaction, so that a large
 backlog never holds locks for long or blocks ingestion."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from billing import quota
 from monitoring.models import Event, EventRollup, EventRollupBucket, HostSample
 from tenants.models import Project
 
@@ -36,12 +38,26 @@ def delete_in_batches(queryset: QuerySet, batch_size: int = BATCH_SIZE) -> int:
         deleted += len(ids)
 
 
+def retention_days(project: Project, plan_days: dict[int, int | None]) -> int:
+    """Days of raw data kept for `project`: its organization's plan decides; a plan without a
+    retention leaves it to the project. `plan_days` memoises the plan's days per organization."""
+    org_id = project.organization_id
+    if org_id not in plan_days:
+        plan_days[org_id] = quota.retention_days(org_id)
+    days = plan_days[org_id]
+    return project.retention_days if days is None else days
+
+
 def purge_expired(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> PurgeReport:
-    """Apply every project's retention, then the rollup retention."""
+    """Apply every project's retention (as its plan sets it), then the rollup retention."""
     now = now or timezone.now()
     report = PurgeReport()
-    for project in Project.objects.only("id", "retention_days").iterator():
-        cutoff = now - timedelta(days=project.retention_days)
+    plan_days: dict[int, int | None] = {}
+    projects = Project.objects.only("id", "retention_days", "organization_id").order_by(
+        "organization_id"
+    )
+    for project in projects.iterator():
+        cutoff = now - timedelta(days=retention_days(project, plan_days))
         report.events += delete_in_batches(
             Event.objects.filter(project_id=project.id, timestamp__lt=cutoff), batch_size
         )

@@ -5,7 +5,6 @@ acknowledging, and the violations CSV. Each endpoint exists twice: with an API k
 from __future__ import annotations
 
 import base64
-import csv
 import json
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
@@ -21,9 +20,16 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from llmscope_site.spreadsheet import csv_writer
 from monitoring import analytics
-from spc.models import Chart, Violation
-from spc.serializers import chart_limits_payload, chart_summary, iso, violation_payload
+from spc.models import Chart, Signal, Violation
+from spc.serializers import (
+    chart_limits_payload,
+    chart_summary,
+    iso,
+    signal_payload,
+    violation_payload,
+)
 from tenants.api import ProjectAPIView, SessionProjectAPIView
 
 # The same windows as the metrics endpoints (monitoring.analytics, in minutes).
@@ -176,6 +182,58 @@ class _ViolationList:
         )
 
 
+def filtered_signals(project, params):
+    qs = Signal.objects.for_project(project)
+    direction = params.get("direction")
+    if direction:
+        if direction not in Signal.Direction.values:
+            raise _bad("direction", f"Use one of {', '.join(Signal.Direction.values)}.")
+        qs = qs.filter(direction=direction)
+    state = params.get("state")
+    if state:
+        if state not in Signal.State.values:
+            raise _bad("state", f"Use one of {', '.join(Signal.State.values)}.")
+        qs = qs.filter(state=state)
+    chart = parse_int(params.get("chart"), "chart")
+    if chart is not None:
+        qs = qs.filter(chart_id=chart)
+    since = parse_time(params.get("since"), "since")
+    if since is not None:
+        qs = qs.filter(end_t__gte=since)
+    return qs.order_by("-start_t", "-id")
+
+
+class _SignalList:
+    @extend_schema(
+        summary="Signals (runs of flagged points), newest first, cursor-paginated",
+        parameters=[
+            OpenApiParameter("direction", str, enum=list(Signal.Direction.values)),
+            OpenApiParameter("state", str, enum=list(Signal.State.values)),
+            OpenApiParameter("chart", int),
+            OpenApiParameter("since", str),
+            OpenApiParameter("cursor", str),
+        ],
+    )
+    def get(self, request: Request, **kwargs) -> Response:
+        qs = filtered_signals(self.project, request.query_params)
+        cursor = request.query_params.get("cursor")
+        if cursor:
+            t, pk = decode_cursor(cursor)
+            qs = qs.filter(Q(start_t__lt=t) | Q(start_t=t, id__lt=pk))
+        page = list(qs[: PAGE_SIZE + 1])
+        more = len(page) > PAGE_SIZE
+        page = page[:PAGE_SIZE]
+        flags: dict[int, list[Violation]] = {}
+        for v in Violation.objects.filter(signal__in=page).order_by("t", "rule"):
+            flags.setdefault(v.signal_id, []).append(v)
+        return Response(
+            {
+                "results": [signal_payload(s, flags.get(s.pk, [])) for s in page],
+                "next": encode_cursor(page[-1].start_t, page[-1].pk) if more else None,
+            }
+        )
+
+
 class _Acknowledge:
     # A note may come as JSON or as a form post from a page; no body at all is fine too.
     parser_classes: ClassVar = [JSONParser, FormParser, MultiPartParser]
@@ -258,7 +316,7 @@ class _Echo:
 
 
 def csv_response(filename: str, rows) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
     response = StreamingHttpResponse((writer.writerow(r) for r in rows), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -274,6 +332,14 @@ class ChartDetailView(_ChartDetail, ProjectAPIView):
 
 class ViolationListView(_ViolationList, ProjectAPIView):
     required_scopes: ClassVar = {"GET": "read"}
+
+
+class SignalListView(_SignalList, ProjectAPIView):
+    required_scopes: ClassVar = {"GET": "read"}
+
+
+class SessionSignalListView(_SignalList, SessionProjectAPIView):
+    pass
 
 
 class AcknowledgeView(_Acknowledge, ProjectAPIView):

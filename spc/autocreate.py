@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from spc.chart_metrics import METRICS, ChartType, Metric
-from spc.models import Chart, canonical_filter
+from spc.chart_metrics import METRICS, PER_EVENT_TYPES, ChartType, Metric
+from spc.models import (
+    DEFAULT_BASELINE_POINTS,
+    DEFAULT_BASELINE_SUBGROUPS,
+    Chart,
+    canonical_filter,
+)
 
 METRIC_LABELS = {
     Metric.LATENCY: "Latency",
@@ -26,7 +31,9 @@ def _ensure(project, metric: str, chart_type: str, filter_: dict, name: str, **e
         "organization_id": project.organization_id,
         "name": name,
         "transform": METRICS[metric].default_transform,
-        "baseline_size": 50 if chart_type in (ChartType.INDIVIDUALS,) else 25,
+        "baseline_size": DEFAULT_BASELINE_POINTS
+        if chart_type in PER_EVENT_TYPES
+        else DEFAULT_BASELINE_SUBGROUPS,
         **extra,
     }
     chart = Chart(

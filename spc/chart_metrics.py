@@ -47,6 +47,16 @@ METRICS: dict[str, MetricSpec] = {
     Metric.ERROR_RATE: MetricSpec(None, Transform.NONE, ""),
 }
 
+# The direction in which each metric gets worse (+1: up is bad, −1: down is bad). By default
+# a chart judges only this side; flags on the other side are "unusual, in the good direction".
+HARMFUL_DIRECTION: dict[str, int] = {
+    Metric.LATENCY: 1,
+    Metric.TTFT: 1,
+    Metric.TOKENS_PER_S: -1,
+    Metric.COST: 1,
+    Metric.ERROR_RATE: 1,
+}
+
 # Chart types that plot one point per event; the others plot one point per time subgroup.
 PER_EVENT_TYPES = {ChartType.INDIVIDUALS, ChartType.EWMA, ChartType.CUSUM}
 SUBGROUP_SECONDS_CHOICES = [(60, "1 minute"), (300, "5 minutes"), (3600, "1 hour")]

@@ -17,10 +17,11 @@ def to_display(chart: Chart, stats):
 
 
 def display_limits(chart: Chart, limits: ControlLimits, n: float | None = None) -> dict:
-    """Limits in display units (back-transformed), at subgroup size `n` when given."""
+    """Limits in display units (back-transformed), at subgroup size `n` when given: the
+    centre ± k σ, k the multiplier the limits were designed with (3 in the classic design)."""
     sigma = limits.sigma if chart.is_per_event else limits.sigma / np.sqrt(n or limits.typical_n)
-    ucl = limits.center + 3 * sigma
-    lcl = limits.center - 3 * sigma
+    ucl = limits.center + limits.k * sigma
+    lcl = limits.center - limits.k * sigma
     if chart.metric == Metric.ERROR_RATE:
         lcl = max(0.0, lcl)
     return {
@@ -28,4 +29,5 @@ def display_limits(chart: Chart, limits: ControlLimits, n: float | None = None) 
         "ucl": float(to_display(chart, ucl)),
         "lcl": float(to_display(chart, lcl)),
         "sigma": float(limits.sigma),
+        "k": float(limits.k),
     }

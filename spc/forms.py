@@ -63,11 +63,24 @@ class ChartForm(forms.ModelForm):
             "baseline_size",
             "limits_mode",
             "rolling_window",
+            "limits_design",
+            "judged_sides",
+            "false_alarm_budget_days",
         ]
         widgets = {"subgroup_seconds": forms.Select(choices=SUBGROUP_SECONDS_CHOICES)}
+        labels = {"false_alarm_budget_days": "At most one false alarm per … days"}
+        help_texts = {
+            "false_alarm_budget_days": "Empty: the project's default. Applies from the next "
+            "baseline (reset the baseline to apply it now).",
+            "judged_sides": "Flags in the other direction are shown as unusual, in the good "
+            "direction, and never alert.",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Older clients and API-less scripts may leave them out: the defaults apply.
+        self.fields["limits_design"].required = False
+        self.fields["judged_sides"].required = False
         for rule, default in RUN_LENGTH_RULES.items():
             self.fields[f"run_{rule}"] = forms.IntegerField(
                 required=False,
@@ -103,6 +116,18 @@ class ChartForm(forms.ModelForm):
         if not 5 <= size <= 1000:
             raise forms.ValidationError("A baseline needs between 5 and 1000 points.")
         return size
+
+    def clean_limits_design(self) -> str:
+        return self.cleaned_data["limits_design"] or Chart.LimitsDesign.BUDGET
+
+    def clean_judged_sides(self) -> str:
+        return self.cleaned_data["judged_sides"] or Chart.JudgedSides.HARMFUL
+
+    def clean_false_alarm_budget_days(self) -> float | None:
+        days = self.cleaned_data["false_alarm_budget_days"]
+        if days is not None and not 0.1 <= days <= 365:
+            raise forms.ValidationError("A budget is between 0.1 and 365 days.")
+        return days
 
     def clean_rolling_window(self) -> int:
         size = self.cleaned_data["rolling_window"]

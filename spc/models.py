@@ -11,11 +11,27 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from spc.chart_metrics import METRICS, PER_EVENT_TYPES, ChartType, Metric, Transform
+from spc.chart_metrics import (
+    HARMFUL_DIRECTION,
+    METRICS,
+    PER_EVENT_TYPES,
+    ChartType,
+    Metric,
+    Transform,
+)
 from spc.rules_text import rule_name
 from tenants.models import Organization, Project
 
 DEFAULT_RULES = [1, 2, 3, 5]
+# Default baselines, sized for the estimation-error adjustment (spc.design): with 200
+# individual points the adjusted rule-1 multiplier is within about 0.35σ of the one known
+# parameters would need (20 points: 1.5σ; 50: 0.8σ; 500: 0.25σ for twice the wait), so a
+# shift is found nearly as fast as with known limits; 50 subgroups pool enough calls that
+# their σ is well known, and halve the 25-subgroup error of the centre line.
+DEFAULT_BASELINE_POINTS = 200
+DEFAULT_BASELINE_SUBGROUPS = 50
+# Provisional limits are shown from this many points on, until the baseline is complete.
+PROVISIONAL_MIN_POINTS = 20
 RECENT_POINTS = 50  # an open violation among the last 50 points keeps a chart out of control
 
 
@@ -45,6 +61,14 @@ class Chart(models.Model):
         FROZEN = "frozen", "Frozen after the baseline"
         ROLLING = "rolling", "Rolling over the last N points"
 
+    class JudgedSides(models.TextChoices):
+        HARMFUL = "harmful", "Only the harmful direction"
+        BOTH = "both", "Both directions"
+
+    class LimitsDesign(models.TextChoices):
+        BUDGET = "budget", "Under the false-alarm budget"
+        CLASSIC = "classic", "Classic: 3σ and the rules as chosen"
+
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="charts")
     name = models.CharField(max_length=200)
@@ -57,7 +81,12 @@ class Chart(models.Model):
     rule_set = models.CharField(max_length=20, choices=RuleSet.choices, default=RuleSet.NELSON)
     rules = models.JSONField(default=list)
     rule_params = models.JSONField(default=dict, blank=True)
-    baseline_size = models.PositiveIntegerField(default=50)
+    baseline_size = models.PositiveIntegerField(default=DEFAULT_BASELINE_POINTS)
+    limits_design = models.CharField(
+        max_length=8, choices=LimitsDesign.choices, default=LimitsDesign.BUDGET
+    )
+    # At most one false alarm per this many days (None: the project's default).
+    false_alarm_budget_days = models.FloatField(null=True, blank=True)
     limits_mode = models.CharField(
         max_length=10, choices=LimitsMode.choices, default=LimitsMode.FROZEN
     )
@@ -67,6 +96,9 @@ class Chart(models.Model):
     cusum_k = models.FloatField(default=0.5)
     cusum_h = models.FloatField(default=5.0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.BASELINE)
+    judged_sides = models.CharField(
+        max_length=8, choices=JudgedSides.choices, default=JudgedSides.HARMFUL
+    )
     auto_created = models.BooleanField(default=False)
     # Points before this moment do not count towards the current baseline (None: from the
     # first point on).
@@ -112,14 +144,50 @@ class Chart(models.Model):
     def unit(self) -> str:
         return METRICS[self.metric].unit
 
+    @property
+    def harmful_sign(self) -> int:
+        """+1 when higher values are worse, −1 when lower values are."""
+        return HARMFUL_DIRECTION.get(self.metric, 1)
+
+    def judges(self, sign: int) -> bool:
+        """Whether a flag on side `sign` (+1 above, −1 below the centre) counts."""
+        return self.judged_sides == Chart.JudgedSides.BOTH or sign == self.harmful_sign
+
     def phase_points(self) -> models.QuerySet:
         """The points of the current phase (since the last baseline reset)."""
         if self.baseline_started_at is None:
             return self.points.all()
         return self.points.filter(t__gte=self.baseline_started_at)
 
+    @property
+    def budget_days(self) -> float:
+        """The false-alarm budget in force: the chart's own, else its project's."""
+        if self.false_alarm_budget_days:
+            return float(self.false_alarm_budget_days)
+        return float(self.project.false_alarm_budget_days)
+
+    @property
+    def judged_side(self) -> str:
+        """The engine's name for the judged sides: "upper", "lower" or "both"."""
+        if self.judged_sides == Chart.JudgedSides.BOTH:
+            return "both"
+        return "upper" if self.harmful_sign > 0 else "lower"
+
     def current_limits(self) -> ControlLimits | None:
-        return self.limits_history.filter(valid_to__isnull=True).order_by("-computed_at").first()
+        """The limits the rules judge with (None while the baseline is collected)."""
+        return (
+            self.limits_history.filter(valid_to__isnull=True, provisional=False)
+            .order_by("-computed_at")
+            .first()
+        )
+
+    def provisional_limits(self) -> ControlLimits | None:
+        """Limits from the baseline points so far, shown while it is short; never judged."""
+        return (
+            self.limits_history.filter(valid_to__isnull=True, provisional=True)
+            .order_by("-computed_at")
+            .first()
+        )
 
     def status_under(self, limits: ControlLimits | None) -> str:
         """The status these limits give: baseline without limits, out of control while an open
@@ -131,7 +199,7 @@ class Chart(models.Model):
         ]
         threshold = recent[0] if recent else 0
         open_recent = Violation.objects.filter(
-            chart=self, status=Violation.Status.OPEN, point_id__gte=threshold
+            chart=self, status=Violation.Status.OPEN, judged=True, point_id__gte=threshold
         ).exists()
         return Chart.Status.OUT_OF_CONTROL if open_recent else Chart.Status.IN_CONTROL
 
@@ -169,6 +237,19 @@ class ControlLimits(models.Model):
     typical_n = models.FloatField(default=1)
     baseline_n = models.PositiveIntegerField()
     rolling = models.BooleanField(default=False)
+    # Shown while the baseline is still short; the rules do not judge with them.
+    provisional = models.BooleanField(default=False)
+    # The design (spc.design): the rule-1 multiplier, the rules kept (in the chart's rule
+    # numbering; empty: the chart's own) and why the others were turned off, the EWMA L
+    # and CUSUM h (None: the chart's own), and the figures behind them (`design`).
+    k = models.FloatField(default=3.0)
+    rules = models.JSONField(default=list, blank=True)
+    dropped_rules = models.JSONField(default=dict, blank=True)
+    ewma_l = models.FloatField(null=True, blank=True)
+    cusum_h = models.FloatField(null=True, blank=True)
+    design = models.JSONField(default=dict, blank=True)
+    # Baseline points that phase I left out (outside the limits it converged to).
+    excluded_point_ids = models.JSONField(default=list, blank=True)
     computed_at = models.DateTimeField(default=timezone.now)
     valid_from = models.DateTimeField()
     valid_to = models.DateTimeField(null=True, blank=True)
@@ -222,6 +303,13 @@ class Violation(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="violations")
     chart = models.ForeignKey(Chart, on_delete=models.CASCADE, related_name="violations")
     point = models.ForeignKey(ChartPoint, on_delete=models.CASCADE, related_name="violations")
+    signal = models.ForeignKey(
+        "Signal", null=True, blank=True, on_delete=models.SET_NULL, related_name="flags"
+    )
+    # +1: the point is above the centre line (for EWMA/CUSUM: the statistic), −1 below
+    side = models.SmallIntegerField(default=1)
+    # whether the chart judges that side (False: "unusual, in the good direction")
+    judged = models.BooleanField(default=True)
     rule = models.PositiveSmallIntegerField()
     t = models.DateTimeField()
     value = models.FloatField()
@@ -315,6 +403,68 @@ class Violation(models.Model):
     def _refresh_chart_status(self) -> None:
         # Acknowledging or resolving can bring the chart back in control.
         self.chart.refresh_status()
+
+
+class SignalQuerySet(models.QuerySet):
+    def for_project(self, project: Project) -> SignalQuerySet:
+        return self.filter(project=project)
+
+
+class Signal(models.Model):
+    """One special cause as a person sees it: consecutive flagged points of one chart (any
+    rule, same side) within a short gap, stored once and growing while flags continue.
+
+    The per-point flags (`Violation`) stay inside it (`flags`). A signal on a side the
+    chart does not judge is "unusual, in the good direction": shown, but it neither changes
+    the chart's status nor alerts.
+    """
+
+    class Direction(models.TextChoices):
+        HARMFUL = "harmful", "Harmful direction"
+        GOOD = "good", "Unusual, in the good direction"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open (still growing)"
+        CLOSED = "closed", "Closed"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="signals")
+    chart = models.ForeignKey(Chart, on_delete=models.CASCADE, related_name="signals")
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    side = models.SmallIntegerField()
+    judged = models.BooleanField(default=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN)
+    start_point = models.ForeignKey(ChartPoint, on_delete=models.CASCADE, related_name="+")
+    end_point = models.ForeignKey(ChartPoint, on_delete=models.CASCADE, related_name="+")
+    worst_point = models.ForeignKey(ChartPoint, on_delete=models.CASCADE, related_name="+")
+    # The last point that kept the signal alive: a flag, or a point beyond 1σ on its side.
+    last_seen_point = models.ForeignKey(
+        ChartPoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    start_t = models.DateTimeField()
+    end_t = models.DateTimeField()
+    worst_value = models.FloatField()
+    rules = models.JSONField(default=list)
+    point_count = models.PositiveIntegerField(default=1)  # points covered, start to end
+    flagged_count = models.PositiveIntegerField(default=1)  # of which flagged
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = SignalQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["project", "-start_t"], name="signal_project_time"),
+            models.Index(fields=["chart", "state"], name="signal_chart_state"),
+        ]
+        ordering = ["-start_t", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.chart}: signal from {self.start_t:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def rule_names(self) -> list[str]:
+        return [rule_name(r) for r in self.rules]
 
 
 STRUCTURAL_FIELDS = ("metric", "chart_type", "transform", "filter", "subgroup_seconds")

@@ -10,6 +10,10 @@ urlpatterns = [
     path("api/v1/spc/charts", api.ChartListView.as_view(), name="api-charts"),
     path("api/v1/spc/charts/<int:chart_id>", api.ChartDetailView.as_view(), name="api-chart"),
     path("api/v1/violations", api.ViolationListView.as_view(), name="api-violations"),
+    path("api/v1/spc/signals", api.SignalListView.as_view(), name="api-signals"),
+    path(
+        PROJECT + "api/spc/signals", api.SessionSignalListView.as_view(), name="session-api-signals"
+    ),
     path(
         "api/v1/violations/<int:violation_id>/acknowledge",
         api.AcknowledgeView.as_view(),

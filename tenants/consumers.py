@@ -1,22 +1,22 @@
-"""WebSocket consumer for an organization's live updates (audit log, project status).
+"""WebSocket consumer for an organization's live audit log.
 
-Membership is checked in connect() before the socket joins any group; a non-member is closed
-with code 4404 (the socket twin of a 404).
+Only members whose role may read the audit log open it (4404 for outsiders, the socket twin
+of a 404; 4403 for members without the right), and only for as long as that holds
+(`tenants.live.MemberSocket`).
 """
 
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
 
 from tenants.groups import organization_group
+from tenants.live import CLOSE_NOT_FOUND, MemberSocket
 from tenants.models import Membership
 
 
 @database_sync_to_async
 def _membership(user, org_slug: str) -> Membership | None:
-    if not user or not user.is_authenticated:
-        return None
     return (
         Membership.objects.select_related("organization")
         .filter(user=user, organization__slug=org_slug)
@@ -24,22 +24,21 @@ def _membership(user, org_slug: str) -> Membership | None:
     )
 
 
-class OrganizationEventsConsumer(AsyncJsonWebsocketConsumer):
-    group: str | None = None
+class OrganizationEventsConsumer(MemberSocket):
+    required_right = "view_audit_log"
 
-    async def connect(self) -> None:
-        org_slug = self.scope["url_route"]["kwargs"]["org_slug"]
-        membership = await _membership(self.scope.get("user"), org_slug)
+    async def locate(self, user, org_slug: str, **_: str) -> tuple[Membership, str] | None:
+        membership = await _membership(user, org_slug)
         if membership is None:
-            await self.close(code=4404)
-            return
-        self.group = organization_group(membership.organization_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
-
-    async def disconnect(self, code: int) -> None:
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            return None
+        return membership, organization_group(membership.organization_id)
 
     async def audit_entry(self, event: dict) -> None:
         await self.send_json({"type": "audit", "entry": event["entry"]})
+
+
+class UnknownPathConsumer(AsyncWebsocketConsumer):
+    """Any WebSocket path no route serves: refused at the handshake, like a 404."""
+
+    async def connect(self) -> None:
+        await self.close(code=CLOSE_NOT_FOUND)

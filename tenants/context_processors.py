@@ -2,13 +2,16 @@
 
 from django.http import HttpRequest
 
+from tenants.invitations import pending_invitation
 from tenants.models import Organization, Project
 
 
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {}
+        session = getattr(request, "session", None)
+        pending = pending_invitation(session) if session is not None else None
+        return {"pending_invitation": pending[1]} if pending else {}
     match = getattr(request, "resolver_match", None)
     kwargs = match.kwargs if match else {}
     organizations = list(Organization.objects.for_user(user))

@@ -32,3 +32,28 @@ def delete_stale_invitations(now=None) -> int:
         accepted_at__isnull=True, expires_at__lt=now - STALE_AFTER
     ).delete()
     return deleted
+
+
+# An invitation link opened before signing in is remembered in the session, so the
+# invitee lands on it again after signing up or signing in, whichever link they use.
+PENDING_SESSION_KEY = "pending_invitation"
+
+
+def remember_pending(session, token: str) -> None:
+    session[PENDING_SESSION_KEY] = token
+
+
+def pending_invitation(session) -> tuple[str, Invitation] | None:
+    """(token, invitation) of the remembered invitation while it can still be accepted."""
+    token = session.get(PENDING_SESSION_KEY)
+    if not token:
+        return None
+    invitation = Invitation.find_by_token(token)
+    if invitation is None or invitation.is_accepted or invitation.is_expired:
+        session.pop(PENDING_SESSION_KEY, None)
+        return None
+    return token, invitation
+
+
+def forget_pending(session) -> None:
+    session.pop(PENDING_SESSION_KEY, None)

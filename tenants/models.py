@@ -222,6 +222,9 @@ class Project(models.Model):
     store_prompts = models.BooleanField(
         default=False, help_text="Store prompt and completion text (after PII redaction)."
     )
+    # The charts' default false-alarm budget: at most one false alarm per chart per this many
+    # days (a chart may set its own).
+    false_alarm_budget_days = models.FloatField(default=7.0)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ProjectQuerySet.as_manager()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from billing import quota
 from tenants import audit
 from tenants.models import AuditAction, Invitation, Membership, Organization, Role
 
@@ -28,6 +29,18 @@ def _lock_owners(organization: Organization) -> int:
     )
 
 
+def _check_seats(organization: Organization, exclude_email: str = "") -> None:
+    """A pending invitation holds a seat, so inviting cannot promise more than the plan has."""
+    pending = Invitation.objects.pending().filter(organization=organization)
+    if exclude_email:
+        pending = pending.exclude(email=exclude_email)  # a re-invitation replaces its own
+    used = organization.memberships.count() + pending.count()
+    try:
+        quota.check(organization, "members", 1, used=used)
+    except quota.QuotaExceeded as exc:
+        raise TeamError(str(exc)) from None
+
+
 def invite(organization: Organization, email: str, role: str, invited_by: Membership):
     """Invite `email` with `role`; returns (invitation, token) for the link."""
     email = email.strip().lower()
@@ -37,6 +50,7 @@ def invite(organization: Organization, email: str, role: str, invited_by: Member
         raise TeamError("Only an owner can invite another owner.")
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise TeamError(f"{email} is already a member of {organization.name}.")
+    _check_seats(organization, exclude_email=email)
     with transaction.atomic():
         # A fresh invitation replaces any earlier pending one for the same address.
         Invitation.objects.pending().filter(organization=organization, email=email).update(
@@ -60,6 +74,10 @@ def accept_invitation(invitation: Invitation, user) -> Membership:
     organization = invitation.organization
     if Membership.objects.filter(organization=organization, user=user).exists():
         raise TeamError(f"You are already a member of {organization.name}.")
+    try:  # the invitation's seat was counted when it was sent, but the plan may have shrunk
+        quota.check(organization, "members", 1, used=organization.memberships.count())
+    except quota.QuotaExceeded as exc:
+        raise TeamError(f"{organization.name} has no free seat: {exc}") from None
     with transaction.atomic():
         # The conditional update is the single-use guarantee under concurrent clicks.
         claimed = Invitation.objects.filter(
@@ -101,7 +119,10 @@ def change_role(target: Membership, new_role: str, actor: Membership) -> Members
     organization = target.organization
     with transaction.atomic():
         if target.role == Role.OWNER and _lock_owners(organization) <= 1:
-            raise TeamError("An organization must keep at least one owner.")
+            raise TeamError(
+                "An organization must keep at least one owner: make another member an owner "
+                "first, then change this role."
+            )
         old_role = target.role
         target.role = new_role
         target.save(update_fields=["role"])

@@ -4,7 +4,6 @@ monitoring/analytics.py and renders the answer."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from llmscope_site.api_errors import ApiValidationError
+from llmscope_site.spreadsheet import csv_writer
 from monitoring import analytics
 from monitoring.api.ratelimit import ApiKeyRateThrottle
 from tenants.api import ProjectAPIView, SessionProjectAPIView
@@ -201,7 +201,7 @@ def _csv_page(project, filters: analytics.EventFilters, cursor: str | None):
     """(CSV text of one keyset page of events, next cursor)."""
     page, cursor = analytics.events_page(project, filters, CSV_CHUNK_EVENTS, cursor)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     for event in page:
         row = analytics.event_as_dict(event)
         row["tags"] = json.dumps(row["tags"], separators=(",", ":"))
@@ -230,7 +230,7 @@ async def _csv_chunks_async(project, filters: analytics.EventFilters):
 
 def _csv_line(values) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer).writerow(values)
+    csv_writer(buffer).writerow(values)
     return buffer.getvalue()
 
 

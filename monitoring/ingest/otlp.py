@@ -27,7 +27,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
-from monitoring.ingest.schema import EventIn, cross_field_errors
+from monitoring.ingest.schema import EventIn, TimeWindow, cross_field_errors
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -99,7 +99,8 @@ def parse_request(body: bytes, content_type: str) -> ExportTraceServiceRequest:
         DecodeError,
         json_format.ParseError,
         msgspec.DecodeError,
-        ValueError,
+        ValueError,  # includes UnicodeDecodeError
+        RecursionError,  # JSON nested deeper than the parser goes
     ) as exc:
         raise MalformedOTLP(f"Not a valid OTLP ExportTraceServiceRequest: {exc}") from None
     return request
@@ -179,9 +180,17 @@ def _as_int(value: Any) -> Any:
     return value
 
 
-def map_request(request: ExportTraceServiceRequest, now: datetime | None = None) -> MappedSpans:
-    """Map every GenAI span of the request to an event; count the ones that cannot be."""
-    now = now or datetime.now(UTC)
+def map_request(
+    request: ExportTraceServiceRequest,
+    now: datetime | None = None,
+    window: TimeWindow | None = None,
+) -> MappedSpans:
+    """Map every GenAI span of the request to an event; count the ones that cannot be.
+
+    Spans that start outside `window` (by default the last year up to five minutes ahead) are
+    rejected like any other span that breaks an event rule.
+    """
+    window = window or TimeWindow(now or datetime.now(UTC))
     result = MappedSpans()
     for resource_spans in request.resource_spans:
         resource = {kv.key: _value(kv.value) for kv in resource_spans.resource.attributes}
@@ -191,14 +200,16 @@ def map_request(request: ExportTraceServiceRequest, now: datetime | None = None)
                 if not any(key.startswith("gen_ai.") for key in attributes):
                     continue
                 try:
-                    result.events.append(_span_to_event(span, attributes, resource, now))
+                    result.events.append(_span_to_event(span, attributes, resource, window))
                 except (msgspec.ValidationError, ValueError) as exc:
                     result.rejected += 1
                     result.reasons.append(f"span {span.span_id.hex() or '?'}: {exc}")
     return result
 
 
-def _span_to_event(span: Any, attributes: dict[str, Any], resource: dict[str, Any], now: datetime):
+def _span_to_event(
+    span: Any, attributes: dict[str, Any], resource: dict[str, Any], window: TimeWindow
+):
     model = _first(attributes, RESPONSE_MODEL) or _first(attributes, REQUEST_MODEL)
     if not model:
         raise ValueError("no gen_ai.response.model or gen_ai.request.model attribute")
@@ -245,7 +256,7 @@ def _span_to_event(span: Any, attributes: dict[str, Any], resource: dict[str, An
     if mapped.ttft_ms is not None and mapped.ttft_ms > mapped.latency_ms:
         raise ValueError("time to first chunk is longer than the span")
     # The REST endpoint's cross-field rules too (future timestamps, NUL characters).
-    problems = cross_field_errors(0, mapped, now, has_nul=True)
+    problems = cross_field_errors(0, mapped, window, has_nul=True)
     if problems:
         raise ValueError("; ".join(f"{p.field} {p.message}" for p in problems))
     return mapped

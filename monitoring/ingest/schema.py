@@ -19,11 +19,20 @@ import msgspec
 
 MAX_EVENTS_PER_BATCH = 1000
 MAX_FUTURE_SKEW = timedelta(minutes=5)
-# Token counts are stored in 32-bit integer columns (Event.input_tokens, ...).
-MAX_TOKENS = 2**31 - 1
+# Without a project at hand (benchmarks, tests), the oldest timestamp accepted.
+DEFAULT_MAX_AGE = timedelta(days=365)
+
+# Upper bounds that keep every aggregate finite: the rollups add up latencies, their squares,
+# tokens and cost (in 1e-10 USD, a 64-bit integer) per minute, so one absurd event must not be
+# able to overflow a sum (a latency of 1e155 ms squares to infinity).
+MAX_DURATION_MS = 86_400_000  # one day
+MAX_TOKENS = 100_000_000
+MAX_COST_USD = 1_000
+# Output tokens over the generation time: a tiny latency must not divide to infinity.
+MAX_TOKENS_PER_SECOND = 1_000_000_000
 
 NonNegativeInt = Annotated[int, msgspec.Meta(ge=0, le=MAX_TOKENS)]
-NonNegativeFloat = Annotated[float, msgspec.Meta(ge=0)]
+NonNegativeFloat = Annotated[float, msgspec.Meta(ge=0, le=MAX_DURATION_MS)]
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 TagKey = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 TagValue = Annotated[str, msgspec.Meta(max_length=256)]
@@ -39,8 +48,7 @@ Provider = Annotated[str, msgspec.Meta(max_length=64)]
 Environment = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 ErrorType = Annotated[str, msgspec.Meta(max_length=128)]
 HttpStatus = Annotated[int, msgspec.Meta(ge=100, le=599)]
-# cost_usd is stored as NUMERIC(20, 10): ten digits before the point.
-CostUsd = Annotated[float, msgspec.Meta(ge=0, lt=1e10)]
+CostUsd = Annotated[float, msgspec.Meta(ge=0, le=MAX_COST_USD)]
 
 
 class EventIn(msgspec.Struct, forbid_unknown_fields=False):
@@ -75,6 +83,8 @@ class EventBatchIn(msgspec.Struct):
 
 
 # What each field must be, in words a client can act on (the slow path's messages).
+_DURATION_RULE = f"must be a number of milliseconds between 0 and {MAX_DURATION_MS:,} (a day)"
+_TOKENS_RULE = f"must be an integer between 0 and {MAX_TOKENS:,}"
 FIELD_RULES: dict[str, str] = {
     "id": "must be a UUID string",
     "timestamp": "must be an RFC 3339 date-time with a timezone, e.g. 2025-01-31T12:00:00Z",
@@ -82,14 +92,14 @@ FIELD_RULES: dict[str, str] = {
     "model": "must be a non-empty string of at most 128 characters",
     "operation": "must be one of: chat, completion, embedding, other",
     "environment": "must be a non-empty string of at most 64 characters",
-    "latency_ms": "must be a number ≥ 0",
-    "ttft_ms": "must be a number ≥ 0",
-    "input_tokens": "must be an integer between 0 and 2147483647",
-    "output_tokens": "must be an integer between 0 and 2147483647",
-    "cached_input_tokens": "must be an integer between 0 and 2147483647",
-    "cache_creation_input_tokens": "must be an integer between 0 and 2147483647",
-    "reasoning_tokens": "must be an integer between 0 and 2147483647",
-    "cost_usd": "must be a number ≥ 0 and below 10,000,000,000",
+    "latency_ms": _DURATION_RULE,
+    "ttft_ms": _DURATION_RULE,
+    "input_tokens": _TOKENS_RULE,
+    "output_tokens": _TOKENS_RULE,
+    "cached_input_tokens": _TOKENS_RULE,
+    "cache_creation_input_tokens": _TOKENS_RULE,
+    "reasoning_tokens": _TOKENS_RULE,
+    "cost_usd": f"must be a number between 0 and {MAX_COST_USD:,}",
     "status": "must be one of: ok, error",
     "error_type": "must be a string of at most 128 characters",
     "http_status": "must be an integer between 100 and 599",
@@ -138,23 +148,72 @@ class MalformedJSON(Exception):
     """The body is not JSON at all."""
 
 
-def decode_event_batch(body: bytes, now: datetime | None = None) -> list[EventIn]:
+# Bodies that are not JSON we can read: invalid UTF-8, or nested past the parser's depth.
+NOT_JSON_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+
+
+def not_json_message(exc: Exception) -> str:
+    """What is wrong with a body that raised one of `NOT_JSON_ERRORS`, for the client."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"the body is not valid UTF-8 (byte {exc.start})"
+    if isinstance(exc, RecursionError):
+        return "the body is nested too deeply"
+    return str(exc)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """The timestamps ingest accepts: none older than the project's retention (they would be
+    purged at once) and none more than the allowed clock skew ahead of now."""
+
+    now: datetime
+    max_age: timedelta = DEFAULT_MAX_AGE
+    max_skew: timedelta = MAX_FUTURE_SKEW
+
+    def problem(self, timestamp: datetime) -> str | None:
+        """Why `timestamp` is refused, or None when it is inside the window."""
+        try:
+            # Converting to UTC overflows for e.g. 0001-01-01T00:00:00+14:00.
+            utc = timestamp.astimezone(UTC)
+        except OverflowError:
+            utc = None
+        if utc is None or utc < self.now - self.max_age:
+            return f"must not be older than {_span(self.max_age)} (the project's retention)"
+        if utc > self.now + self.max_skew:
+            return f"must not be more than {_span(self.max_skew)} in the future"
+        return None
+
+
+def _span(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0 and seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
+
+
+def decode_event_batch(
+    body: bytes, now: datetime | None = None, window: TimeWindow | None = None
+) -> list[EventIn]:
     """Decode and validate a batch body; raise `MalformedJSON` or `BatchInvalid`.
 
-    Returns the events with defaults applied (a missing timestamp becomes `now`).
+    Returns the events with defaults applied (a missing timestamp becomes `now`). Timestamps
+    must fall inside `window` (by default: the last year up to five minutes ahead).
     """
-    now = now or datetime.now(UTC)
+    window = window or TimeWindow(now or datetime.now(UTC))
+    now = window.now
     try:
         batch = msgspec.json.decode(body, type=EventBatchIn)
     except msgspec.ValidationError:
-        raise BatchInvalid(_collect_errors(_decode_untyped(body), now)) from None
-    except msgspec.DecodeError as exc:
-        raise MalformedJSON(str(exc)) from None
+        raise BatchInvalid(_collect_errors(_decode_untyped(body), window)) from None
+    except NOT_JSON_ERRORS as exc:
+        raise MalformedJSON(not_json_message(exc)) from None
     # A JSON string can only hold NUL as an escape; PostgreSQL text cannot store it.
     has_nul = b"\\u0000" in body
     errors: list[FieldError] = []
     for index, event in enumerate(batch.events):
-        errors.extend(cross_field_errors(index, event, now, has_nul))
+        errors.extend(cross_field_errors(index, event, window, has_nul))
     if errors:
         raise BatchInvalid(errors)
     for event in batch.events:
@@ -166,12 +225,12 @@ def decode_event_batch(body: bytes, now: datetime | None = None) -> list[EventIn
 def _decode_untyped(body: bytes) -> Any:
     try:
         return msgspec.json.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (*NOT_JSON_ERRORS, msgspec.ValidationError) as exc:
         # e.g. "Number out of range": not representable, so not valid JSON for us.
-        raise MalformedJSON(str(exc)) from None
+        raise MalformedJSON(not_json_message(exc)) from None
 
 
-def _collect_errors(payload: Any, now: datetime) -> list[FieldError]:
+def _collect_errors(payload: Any, window: TimeWindow) -> list[FieldError]:
     """Walk an untyped payload and list every problem, item by item and field by field."""
     if not isinstance(payload, dict):
         return [FieldError(None, None, 'The body must be a JSON object: {"events": [...]}.')]
@@ -190,11 +249,11 @@ def _collect_errors(payload: Any, now: datetime) -> list[FieldError]:
         ]
     errors: list[FieldError] = []
     for index, item in enumerate(events):
-        errors.extend(_item_errors(index, item, now))
+        errors.extend(_item_errors(index, item, window))
     return errors
 
 
-def _item_errors(index: int, item: Any, now: datetime) -> list[FieldError]:
+def _item_errors(index: int, item: Any, window: TimeWindow) -> list[FieldError]:
     if not isinstance(item, dict):
         return [FieldError(index, None, "must be a JSON object")]
     errors = [
@@ -213,21 +272,29 @@ def _item_errors(index: int, item: Any, now: datetime) -> list[FieldError]:
     if errors:
         return errors
     event = msgspec.convert(converted, EventIn)
-    return list(cross_field_errors(index, event, now, has_nul=True))
+    return list(cross_field_errors(index, event, window, has_nul=True))
 
 
 def cross_field_errors(
-    index: int, event: EventIn, now: datetime, has_nul: bool
+    index: int, event: EventIn, window: TimeWindow, has_nul: bool
 ) -> list[FieldError]:
+    """The rules that involve more than one field, or the time of the request."""
     errors: list[FieldError] = []
     if not math.isfinite(event.latency_ms):
         errors.append(FieldError(index, "latency_ms", "must be a finite number"))
     if event.ttft_ms is not None and event.ttft_ms > event.latency_ms:
         errors.append(FieldError(index, "ttft_ms", "must not be greater than latency_ms"))
-    if event.timestamp is not None and event.timestamp > now + MAX_FUTURE_SKEW:
+    elif event.output_tokens and _tokens_per_second(event) > MAX_TOKENS_PER_SECOND:
         errors.append(
-            FieldError(index, "timestamp", "must not be more than 5 minutes in the future")
+            FieldError(
+                index,
+                "output_tokens",
+                f"over latency_ms (less ttft_ms) gives more than {MAX_TOKENS_PER_SECOND:,} "
+                "tokens per second",
+            )
         )
+    if event.timestamp is not None and (problem := window.problem(event.timestamp)):
+        errors.append(FieldError(index, "timestamp", problem))
     if has_nul:
         for name in _STRING_FIELDS:
             value = getattr(event, name)
@@ -236,6 +303,13 @@ def cross_field_errors(
         if event.tags and any("\x00" in k or "\x00" in v for k, v in event.tags.items()):
             errors.append(FieldError(index, "tags", "must not contain NUL characters"))
     return errors
+
+
+def _tokens_per_second(event: EventIn) -> float:
+    generation_ms = event.latency_ms - (event.ttft_ms or 0.0)
+    if generation_ms <= 0:
+        return 0.0  # nothing to divide: no rate is derived
+    return event.output_tokens / generation_ms * 1000.0
 
 
 def _show(value: Any) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.utils import timezone
 
+from billing import quota
 from monitoring.ingest.rows import build_rows
 from monitoring.ingest.schema import EventIn
 from monitoring.ingest.writer import WriteResult, write_rows
@@ -18,6 +19,9 @@ from tenants.models import Project
 
 log = logging.getLogger(__name__)
 
+# Probe results are LLMscope's own measurements: the plan limits probes, not their events.
+UNMETERED_SOURCES = frozenset({"probe"})
+
 
 def ingest_events(
     project: Project, events: Sequence[EventIn], *, source: str, probe_id: int | None = None
@@ -27,7 +31,12 @@ def ingest_events(
     Returns only after the commit: what it reports as accepted is durable. Events whose id the
     project already has are counted as duplicates and not stored again. Before the commit,
     `events_recorded` names the series that received events (receivers act on commit).
+    Raises quota.QuotaExceeded, with nothing stored, when the batch would take the
+    organization over its plan's monthly events.
     """
+    metered = source not in UNMETERED_SOURCES
+    if metered:
+        quota.check(project.organization_id, "events", len(events))
     rows = build_rows(
         project.organization_id,
         project.id,
@@ -48,6 +57,8 @@ def ingest_events(
             # Registered first, so it runs before any receiver's hook.
             transaction.on_commit(mark_committed)
             result = write_rows(rows, client_ids=any(e.id is not None for e in events))
+            if metered:
+                quota.record_usage(project.organization_id, result.accepted)
             if result.series:
                 events_recorded.send(sender=Event, project=project, series=result.series)
     except Exception:

@@ -10,11 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from monitoring.ingest.schema import (
-    MAX_FUTURE_SKEW,
+    NOT_JSON_ERRORS,
     AwareDatetime,
     BatchInvalid,
     FieldError,
     MalformedJSON,
+    TimeWindow,
+    not_json_message,
 )
 from monitoring.models import HostSample
 from tenants.models import Project
@@ -50,21 +52,27 @@ RULES = {
 _TYPES = {f.name: f.type for f in msgspec.structs.fields(SampleIn)}
 
 
-def decode_telemetry(body: bytes, now: datetime | None = None) -> TelemetryIn:
-    """Decode and validate a telemetry body; raise `MalformedJSON` or `BatchInvalid`."""
-    now = now or datetime.now(UTC)
+def decode_telemetry(
+    body: bytes, now: datetime | None = None, window: TimeWindow | None = None
+) -> TelemetryIn:
+    """Decode and validate a telemetry body; raise `MalformedJSON` or `BatchInvalid`.
+
+    Sample timestamps must fall inside `window` (by default the last year up to five minutes
+    ahead): a year-1 sample would break the nearest-sample lookups of violations.
+    """
+    window = window or TimeWindow(now or datetime.now(UTC))
     try:
         batch = msgspec.json.decode(body, type=TelemetryIn)
     except msgspec.ValidationError:
         batch = None
-    except msgspec.DecodeError as exc:
-        raise MalformedJSON(str(exc)) from None
+    except NOT_JSON_ERRORS as exc:
+        raise MalformedJSON(not_json_message(exc)) from None
     if batch is None:
         raise BatchInvalid(_errors(_untyped(body)))
     problems = [
-        FieldError(i, "timestamp", "must not be more than 5 minutes in the future")
+        FieldError(i, "timestamp", problem)
         for i, s in enumerate(batch.samples)
-        if s.timestamp is not None and s.timestamp > now + MAX_FUTURE_SKEW
+        if s.timestamp is not None and (problem := window.problem(s.timestamp))
     ]
     if "\x00" in batch.host:
         problems.insert(0, FieldError(None, "host", "must not contain NUL characters"))
@@ -76,8 +84,8 @@ def decode_telemetry(body: bytes, now: datetime | None = None) -> TelemetryIn:
 def _untyped(body: bytes) -> Any:
     try:
         return msgspec.json.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise MalformedJSON(str(exc)) from None
+    except (*NOT_JSON_ERRORS, msgspec.ValidationError) as exc:
+        raise MalformedJSON(not_json_message(exc)) from None
 
 
 def _errors(payload: Any) -> list[FieldError]:

@@ -9,6 +9,7 @@ from tenants.models import Project
 from .models import Probe, Provider
 
 DEMO_PROBE_NAME = "Demo LLM"
+DEMO_MODEL = "demo-llm-1"
 DEMO_PROMPT = "Explain in two sentences why latency is charted on a log scale."
 
 
@@ -21,7 +22,7 @@ def ensure_demo_probe(project: Project) -> Probe:
         defaults={
             "organization_id": project.organization_id,
             "provider": Provider.DEMO,
-            "model": "demo-llm-1",
+            "model": DEMO_MODEL,
             "prompt": DEMO_PROMPT,
             "max_tokens": 64,
             "interval_s": 10,

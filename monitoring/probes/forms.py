@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
+from billing import quota
 from tenants.models import Project
 
 from .models import MAX_INTERVAL_S, MAX_TIMEOUT_S, Probe, Provider, min_interval_s
@@ -119,8 +120,29 @@ class ProbeForm(forms.ModelForm):
             raise forms.ValidationError("This project already has a probe with this name.")
         return name
 
+    def clean_interval_s(self) -> int:
+        interval = self.cleaned_data["interval_s"]
+        minimum = quota.min_probe_interval_s(self.project.organization_id)
+        if interval < minimum:
+            plan = quota.plan_for(self.project.organization_id)
+            raise forms.ValidationError(
+                f"The {plan.name} plan runs probes at most every {minimum} seconds. "
+                "Upgrade on the organization's billing page for shorter intervals."
+            )
+        return interval
+
+    def _check_probe_quota(self) -> None:
+        if self.instance.pk:
+            return
+        used = Probe.objects.filter(organization_id=self.project.organization_id).count()
+        try:
+            quota.check(self.project.organization_id, "probes", 1, used=used)
+        except quota.QuotaExceeded as exc:
+            self.add_error(None, str(exc))
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        self._check_probe_quota()
         provider = data.get("provider")
         if not provider:
             return data

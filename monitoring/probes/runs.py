@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection, connections, transaction
 from django.utils import timezone
 
+from monitoring.ingest.redaction import redact
 from monitoring.models import Event
 from monitoring.pricing import cost_usd
 from monitoring.signals import events_recorded
@@ -156,6 +157,9 @@ def record_event(
     return event
 
 
+REPLY_CHARS = 4000
+
+
 def _create_event(
     probe: Probe,
     measurement: ProbeMeasurement,
@@ -190,6 +194,9 @@ def _create_event(
         http_status=measurement.http_status,
         tags=tags,
         prompt_hash=hashlib.sha256(probe.prompt.encode()).hexdigest(),
+        # The reply to the probe's own prompt, so its page can show what the model said
+        # (redacted and capped like any stored text).
+        completion=redact(measurement.completion[:REPLY_CHARS]) if measurement.completion else None,
     )
 
 

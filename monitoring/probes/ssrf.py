@@ -3,7 +3,9 @@
 A user-supplied base URL is resolved (DNS) and every address it resolves to must be a
 public, globally routable one; loopback (127.0.0.0/8, ::1), private (10/8, 172.16/12,
 192.168/16, fc00::/7), link-local (169.254/16 — cloud metadata lives there — fe80::/10),
-shared, reserved, multicast and unspecified addresses are refused, unless the instance
+site-local (fec0::/10), shared, reserved, multicast and unspecified addresses are refused, and
+IPv6 addresses that carry an IPv4 address (IPv4-mapped, 6to4 2002::/16, Teredo 2001::/32)
+are unwrapped and the IPv4 address inside is checked the same way, unless the instance
 allows private targets (`LLMSCOPE_ALLOW_PRIVATE_TARGETS`, on in the embedded mode and tests).
 
 Checked at save time (a clear form error) and again before every run, because DNS answers
@@ -29,8 +31,20 @@ class UnsafeTarget(ValueError):
 
 def _describe(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     """Why an address is refused, or None when it is a public address."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return _describe(ip.ipv4_mapped)
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return _describe(ip.ipv4_mapped)
+        # Tunnels: 6to4 and Teredo addresses route to the IPv4 address they embed.
+        wrapped = [("6to4", ip.sixtofour)] if ip.sixtofour is not None else []
+        if ip.teredo is not None:
+            server, client = ip.teredo
+            wrapped += [("Teredo", client), ("Teredo", server)]
+        for tunnel, inner in wrapped:
+            reason = _describe(inner)
+            if reason is not None:
+                return f"a {tunnel} address wrapping {inner}, {reason}"
+        if ip.is_site_local:
+            return "a site-local address"
     if ip.is_loopback:
         return "a loopback address"
     if ip.is_link_local:

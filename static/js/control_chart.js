@@ -22,12 +22,13 @@
     if (v === null || v === undefined || Number.isNaN(v)) return "—";
     const abs = Math.abs(v);
     let text;
-    if (unit === "") text = (v * 100).toFixed(2) + "%";
+    if (unit === "") text = (v * 100).toFixed(2) + " %";
+    else if (unit === "USD") return "$" + (abs >= 1 ? v.toFixed(2) : abs >= 0.01 ? v.toFixed(4) : v.toPrecision(3));
     else if (abs >= 1000) text = v.toFixed(0);
     else if (abs >= 10) text = v.toFixed(1);
     else if (abs >= 0.01) text = v.toFixed(3);
     else text = v.toPrecision(3);
-    return unit ? text + " " + unit : text;
+    return unit ? text + (UNIT_SUFFIX[unit] || " " + unit) : text;
   }
 
   function formatTime(seconds) {
@@ -35,13 +36,101 @@
     return d.toISOString().replace("T", " ").slice(0, 19) + " UTC";
   }
 
-  function axisLabel(v, unit) {
-    if (v === null || v === undefined) return "";
-    if (unit === "") return +(v * 100).toPrecision(3) + "%";
-    const abs = Math.abs(v);
-    if (abs >= 1e6) return +(v / 1e6).toPrecision(3) + "M";
-    if (abs >= 1e4) return +(v / 1e3).toPrecision(3) + "k";
-    return String(+v.toPrecision(3));
+  // Y-axis ticks: one format for the whole axis, precise enough that neighbouring ticks
+  // differ, with the unit on every label ($0.00012, 2.5 %, 450 ms, 1.2 s, 60 tok/s).
+  const UNIT_SUFFIX = { "tokens/s": " tok/s" };
+
+  function decimalsFor(step) {
+    if (!(step > 0) || !Number.isFinite(step)) return 0;
+    return Math.min(10, Math.max(0, -Math.floor(Math.log10(step) + 1e-9)));
+  }
+
+  function smallestStep(splits) {
+    let step = Infinity;
+    for (let i = 1; i < splits.length; i++) {
+      const d = Math.abs(splits[i] - splits[i - 1]);
+      if (d > 0 && d < step) step = d;
+    }
+    if (step === Infinity) step = Math.abs(splits[0] || 0) || 1;
+    return step;
+  }
+
+  function axisLabels(splits, unit) {
+    const finite = splits.filter((v) => v !== null && v !== undefined && Number.isFinite(v));
+    if (!finite.length) return splits.map(() => "");
+    const step = smallestStep(finite);
+    const top = Math.max(...finite.map(Math.abs));
+    let scale = 1, prefix = "", suffix = unit ? " " + unit : "";
+    if (unit === "") { scale = 100; suffix = " %"; }
+    else if (unit === "USD") { prefix = "$"; suffix = ""; }
+    else if (unit === "ms" && top >= 1000) { scale = 0.001; suffix = " s"; }
+    else if (UNIT_SUFFIX[unit]) suffix = UNIT_SUFFIX[unit];
+    let big = "";
+    if (unit !== "" && unit !== "ms" && top >= 1e4) {
+      scale = top >= 1e6 ? 1e-6 : 1e-3;
+      big = top >= 1e6 ? "M" : "k";
+    }
+    let decimals = decimalsFor(step * scale);
+    if (unit === "USD" && !big) decimals = Math.max(2, decimals);
+    return splits.map((v) => {
+      if (v === null || v === undefined || !Number.isFinite(v)) return "";
+      let text = (v * scale).toFixed(decimals);
+      if (Number(text) === 0) return prefix + (0).toFixed(big ? 0 : decimals) + suffix;  // never "-0"
+      return prefix + text + big + suffix;
+    });
+  }
+
+  // Ticks of a log axis inside [min, max]: 1-2-5 (or finer, on a narrow range) per decade.
+  function logSplits(min, max, most) {
+    if (!(min > 0) || !(max > min)) return [min, max].filter((v) => v > 0);
+    const ticks = (mantissas) => {
+      const out = [];
+      for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) {
+        for (const m of mantissas) {
+          const v = +(m * Math.pow(10, e)).toPrecision(6);
+          if (v >= min && v <= max) out.push(v);
+        }
+      }
+      return out;
+    };
+    // The densest set of round values that fits: a narrow range gets 1.2, 1.5, 2.5 too.
+    const sets = [[1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 5, 6, 7, 8, 9],
+      [1, 2, 3, 5], [1, 2, 5], [1, 3], [1]];
+    let best = null;
+    for (const set of sets) {
+      const out = ticks(set);
+      if (out.length <= most && out.length >= 2) return out;
+      if (out.length >= 2) best = out;
+    }
+    if (!best) return [min, max];
+    const keep = [];
+    const every = Math.ceil(best.length / most);
+    for (let i = 0; i < best.length; i += every) keep.push(best[i]);
+    return keep;
+  }
+
+  // The y range: the data and the limits, with a little room; never below zero for rates,
+  // and at least 0–5 % for an error rate with no errors.
+  function yRange(state) {
+    const values = [];
+    for (const key of ["value"].concat(LINE_KEYS)) {
+      for (const v of state[key]) if (v !== null && v !== undefined && Number.isFinite(v)) values.push(v);
+    }
+    if (state.log) {
+      const positive = values.filter((v) => v > 0);
+      if (!positive.length) return [1, 10];
+      const lo = Math.min(...positive), hi = Math.max(...positive);
+      return hi / lo < 1.05 ? [lo / 1.1, hi * 1.1] : [lo / 1.06, hi * 1.06];
+    }
+    let lo = values.length ? Math.min(...values) : 0;
+    let hi = values.length ? Math.max(...values) : 0;
+    if (state.unit === "") { lo = 0; hi = Math.min(1, Math.max(0.05, hi * 1.1)); return [lo, hi]; }
+    if (hi === lo) {
+      const pad = Math.abs(hi) * 0.1 || 1;
+      return [lo >= 0 && lo - pad < 0 ? 0 : lo - pad, hi + pad];
+    }
+    const pad = (hi - lo) * 0.08;
+    return [lo >= 0 && lo - pad < 0 ? 0 : lo - pad, hi + pad];
   }
 
   function shortTime(seconds, span) {
@@ -77,6 +166,9 @@
       state = {
         x: p.x.slice(), value: p.value.slice(), rules: p.rules.map((r) => r.slice()),
         unit: p.unit, current: p.current, resets: (p.resets || []).slice(),
+        baselineEnds: (p.baseline_ends || []).slice(),
+        good: (p.good || p.x.map(() => false)).slice(),
+        excluded: (p.excluded || p.x.map(() => false)).slice(),
         log: !!p.log && p.value.every((v) => v === null || v > 0),
       };
       for (const key of LINE_KEYS) state[key] = p[key].slice();
@@ -95,16 +187,42 @@
       for (let i = 0; i < state.x.length; i++) {
         const rules = state.rules[i];
         const v = state.value[i];
-        if (!rules || !rules.length || v === null) continue;
+        if (v === null) continue;
         const cx = u.valToPos(i, "x", true);
         const cy = u.valToPos(v, "y", true);
+        if (state.excluded[i]) {
+          // A baseline point left out of the limits: a hollow ring.
+          ctx.beginPath();
+          ctx.arc(cx, cy, r, 0, 2 * Math.PI);
+          ctx.lineWidth = 1.5 * devicePixelRatio;
+          ctx.strokeStyle = css("--muted", "#6a7380");
+          ctx.stroke();
+        }
+        if (!rules || !rules.length) continue;
         ctx.beginPath();
         ctx.arc(cx, cy, r, 0, 2 * Math.PI);
-        ctx.fillStyle = ruleColour(rules[0]);
+        // A flag in the good direction is shown, greyed: it does not count.
+        ctx.fillStyle = state.good[i] ? css("--good", "#2ca02c") : ruleColour(rules[0]);
         ctx.fill();
         ctx.lineWidth = 1.5 * devicePixelRatio;
         ctx.strokeStyle = css("--card", "#fff");
         ctx.stroke();
+      }
+      // The end of a baseline: a dotted vertical line after its last point, labelled.
+      ctx.setLineDash([1.5 * devicePixelRatio, 3 * devicePixelRatio]);
+      ctx.strokeStyle = css("--muted", "#6a7380");
+      ctx.lineWidth = devicePixelRatio;
+      ctx.fillStyle = css("--muted", "#6a7380");
+      ctx.font = (10 * devicePixelRatio) + "px sans-serif";
+      for (const end of state.baselineEnds) {
+        const i = state.x.findIndex((t) => t > end);
+        if (i <= 0) continue;
+        const cx = u.valToPos(i - 0.5, "x", true);
+        ctx.beginPath();
+        ctx.moveTo(cx, u.bbox.top);
+        ctx.lineTo(cx, u.bbox.top + u.bbox.height);
+        ctx.stroke();
+        ctx.fillText("end of baseline", cx + 3 * devicePixelRatio, u.bbox.top + 10 * devicePixelRatio);
       }
       // A baseline reset: a dashed vertical line before the first point after it.
       ctx.setLineDash([4 * devicePixelRatio, 4 * devicePixelRatio]);
@@ -141,6 +259,18 @@
           " · UCL " + formatValue(state.ucl[i], state.unit);
         tooltip.append(lim);
       }
+      if (state.excluded[i]) {
+        const note = document.createElement("div");
+        note.className = "tt-limits";
+        note.textContent = "Left out of the baseline (outside its limits)";
+        tooltip.append(note);
+      }
+      if (state.good[i] && (state.rules[i] || []).length) {
+        const note = document.createElement("div");
+        note.className = "tt-limits";
+        note.textContent = "Unusual, in the good direction (not counted)";
+        tooltip.append(note);
+      }
       for (const rule of state.rules[i] || []) {
         const line = document.createElement("div");
         line.className = "tt-rule";
@@ -174,10 +304,15 @@
         height: small ? 160 : Math.max(220, Math.min(340, Math.round(width * 0.4))),
         legend: { show: false },
         cursor: { drag: { x: !small, y: false }, points: { size: 6 } },
-        scales: { x: { time: false }, y: { distr: state.log ? 3 : 1 } },
+        padding: [12, small ? 16 : 36, 0, 0],  // room for the last time label
+        scales: {
+          x: { time: false },
+          y: { distr: state.log ? 3 : 1, range: () => yRange(state) },
+        },
         axes: [
           {
             stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid },
+            space: small ? 70 : 90,  // a time label is up to 11 characters: never overlapping
             values: (u, splits) => {
               const span = state.x.length ? state.x[state.x.length - 1] - state.x[0] : 0;
               let previous = null;
@@ -192,7 +327,17 @@
           },
           {
             stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid },
-            size: 56, values: (u, splits) => splits.map((v) => axisLabel(v, state.unit)),
+            space: small ? 24 : 32,
+            size: (u, values) => {
+              const longest = Math.max(4, ...(values || []).map((v) => String(v).length));
+              return Math.min(120, 14 + longest * 7.5);
+            },
+            values: (u, splits) => {
+              const labels = axisLabels(splits, state.unit);
+              // What the axis shows, readable outside the canvas (tests, assistive tools).
+              container.dataset.yTicks = labels.filter(Boolean).join(" | ");
+              return labels;
+            },
           },
         ],
         series: [
@@ -218,6 +363,10 @@
         ],
         hooks: { draw: [drawMarkers], setCursor: [showTooltip] },
       };
+      if (state.log) {
+        opts.axes[1].splits = (u, axisIdx, min, max) => logSplits(min, max, small ? 4 : 6);
+        opts.axes[1].filter = (u, splits) => splits;  // label every tick, not only 1, 10, 100
+      }
       container.replaceChildren();
       plot = new uPlot(opts, columns(state), container);
       if (tooltip) container.addEventListener("mouseleave", () => { tooltip.hidden = true; });
@@ -249,12 +398,14 @@
           state.x.push(Date.parse(p.t) / 1000);
           state.value.push(p.v);
           state.rules.push([]);
+          state.good.push(false);
+          state.excluded.push(false);
           for (const key of LINE_KEYS) state[key].push(state.current ? state.current[key] : null);
         }
         plot.setData(columns(state));
         publish();
       },
-      markViolation(tIso, rule, ruleName, value) {
+      markViolation(tIso, rule, ruleName, value, good) {
         const t = Date.parse(tIso) / 1000;
         if (ruleName) names[String(rule)] = ruleName;
         for (let i = state.x.length - 1; i >= 0; i--) {
@@ -262,6 +413,7 @@
           if (Math.abs(state.x[i] - t) < 0.0015 && sameValue) {
             if (!state.rules[i].includes(rule)) state.rules[i].push(rule);
             state.rules[i].sort((a, b) => a - b);
+            if (good) state.good[i] = true;
             plot.redraw(false);
             publish();
             return true;
@@ -295,7 +447,7 @@
     return ControlChart(target, payload, { small: true });
   }
 
-  window.LLMscopeCharts = { ControlChart, drawContext, formatValue, ruleColour };
+  window.LLMscopeCharts = { ControlChart, drawContext, formatValue, ruleColour, axisLabels };
   document.addEventListener("DOMContentLoaded", () => {
     const page = document.querySelector("main .card > .violation-detail");
     if (page) drawContext(page.parentElement);

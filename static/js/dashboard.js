@@ -8,7 +8,6 @@
   const modal = document.getElementById("violation-modal");
   const modalBody = document.getElementById("violation-modal-body");
   const indicator = document.getElementById("live-indicator");
-  const violationBase = body.dataset.chartBase.replace(/charts\/$/, "violations/");
   let chart = null;
   let chartId = null;
   let live = null;
@@ -35,6 +34,58 @@
     if (option) option.dataset.status = status;
     badge.className = "status status-" + status;
     badge.textContent = { in_control: "In control", out_of_control: "Out of control", baseline: "Collecting baseline" }[status] || status;
+  }
+
+  // What the page says about the limits (see dashboard/_chart_design.html, rendered first on
+  // the server): provisional or final, the baseline's progress, the budget, rules off.
+  function renderDesign(design) {
+    const slot = document.getElementById("chart-design-slot");
+    if (!slot) return;
+    slot.replaceChildren();
+    if (!design) return;
+    const box = document.createElement("div");
+    box.id = "chart-design";
+    box.className = "chart-design small";
+    function line(text, cls, field) {
+      const p = document.createElement("p");
+      if (cls) p.className = cls;
+      p.dataset.field = field;
+      p.textContent = text;
+      box.append(p);
+      return p;
+    }
+    if (design.provisional && design.baseline) {
+      const b = design.baseline;
+      line(design.k
+        ? "Provisional limits: collecting the baseline, " + b.have + " of " + b.need + " points. No point is judged until it is complete."
+        : "Collecting the baseline: " + b.have + " of " + b.need + " points; provisional limits appear at 20.", "provisional", "baseline");
+      const bar = document.createElement("progress");
+      bar.max = b.need;
+      bar.value = b.have;
+      bar.setAttribute("aria-label", "Baseline progress");
+      box.append(bar);
+    }
+    if (design.expected) {
+      line("Budget: at most one false alarm per " + design.budget_days + " days. Expected with these limits: " +
+        design.expected + " (limits at ±" + design.k.toFixed(2) + "σ; " + design.rate_source + ").", "", "expected");
+    }
+    for (const r of design.rules_off || []) line(r.name + " is off: " + r.reason + ".", "rule-off", "rule-off");
+    if (design.excluded) {
+      line(design.excluded + " baseline point" + (design.excluded === 1 ? " was" : "s were") +
+        " outside the limits and left out of them (hollow markers).", "", "excluded");
+    }
+    if (design.warning) line(design.warning, "flash flash-warning", "warning");
+    slot.append(box);
+  }
+
+  let logTimer = null;
+  function refreshLog() {
+    // The signal log is rendered on the server: fetch it again, at most every 300 ms.
+    if (logTimer) return;
+    logTimer = setTimeout(() => {
+      logTimer = null;
+      document.body.dispatchEvent(new CustomEvent("llmscope:violation-changed"));
+    }, 300);
   }
 
   function showEmpty(payload) {
@@ -71,6 +122,7 @@
     chart.setData(payload);
     setStatus(payload.status);
     showEmpty(payload);
+    renderDesign(payload.design);
   }
 
   function refreshBody() {
@@ -105,35 +157,49 @@
       change.dataset.trend = card.trend;
       change.className = "metric-change verdict-" + card.verdict;
     }
+    updateByModel(message.by_model);
   }
 
-  function chartName(id) {
-    const option = document.querySelector('#chart-picker option[value="' + id + '"]');
-    return option ? option.textContent : "Chart " + id;
+  // The by-model panels come with the cards, from the same summary: one moment per page.
+  function barRow(model, width, barClass, valueText, noteText) {
+    const row = document.createElement("tr");
+    const name = document.createElement("th");
+    name.scope = "row";
+    name.title = model;
+    name.textContent = model;
+    const barCell = document.createElement("td");
+    const bar = document.createElement("span");
+    bar.className = barClass;
+    bar.style.width = width + "%";
+    barCell.append(bar);
+    const value = document.createElement("td");
+    value.className = "num";
+    value.dataset.field = "value";
+    value.textContent = valueText;
+    if (noteText) {
+      const note = document.createElement("span");
+      note.className = "muted";
+      note.textContent = noteText;
+      value.append(" ", note);
+    }
+    row.append(name, barCell, value);
+    return row;
   }
 
-  function addViolationRow(message) {
-    const v = message.violation;
-    const rows = document.getElementById("violation-rows");
-    const template = document.getElementById("violation-row-template");
-    if (!rows || !template || document.getElementById("violation-row-" + v.id)) return;
-    const row = template.content.firstElementChild.cloneNode(true);
-    row.id = "violation-row-" + v.id;
-    const rule = row.querySelector('[data-field="rule_name"]');
-    rule.textContent = v.rule_name;
-    rule.classList.add("rule-" + v.rule);
-    rule.dataset.violationUrl = violationBase + v.id + "/";
-    row.querySelector('[data-field="chart"]').textContent = chartName(message.chart);
-    const time = row.querySelector('[data-field="t"]');
-    time.dateTime = v.t;
-    time.textContent = v.t.replace("T", " ").slice(0, 19);
-    row.querySelector('[data-field="value"]').textContent = LLMscopeCharts.formatValue(v.value, null);
-    const status = row.querySelector('[data-field="status"]');
-    status.textContent = v.status.charAt(0).toUpperCase() + v.status.slice(1);
-    status.classList.add("status-" + v.status);
-    const empty = rows.querySelector(".empty-row");
-    if (empty) empty.remove();
-    rows.prepend(row);
+  function fillBars(tbodyId, rows) {
+    const tbody = document.getElementById(tbodyId);
+    if (!tbody) return;
+    tbody.replaceChildren(...rows);
+    const empty = tbody.closest("section").querySelector(".by-model-empty");
+    if (empty) empty.hidden = rows.length > 0;
+  }
+
+  function updateByModel(byModel) {
+    if (!byModel) return;
+    fillBars("by-model-cost", byModel.cost.map((r) =>
+      barRow(r.model, r.width, "bar", r.value, r.unpriced ? "+" + r.unpriced + " unpriced" : "")));
+    fillBars("by-model-latency", byModel.latency.map((r) =>
+      barRow(r.model, r.width, "bar bar-latency", r.p95, "p50 " + r.p50)));
   }
 
   let eventsTimer = null;
@@ -163,14 +229,17 @@
       }
     } else if (message.type === "limits") {
       if (message.chart === chartId) reloadChart();
+    } else if (message.type === "signal") {
+      refreshLog();
     } else if (message.type === "violation") {
-      addViolationRow(message);
+      refreshLog();
       if (chart && message.chart === chartId) {
         liveSeq += 1;
+        const judged = message.violation.judged !== false;
         chart.markViolation(
-          message.violation.t, message.violation.rule, message.violation.rule_name, message.violation.value,
+          message.violation.t, message.violation.rule, message.violation.rule_name, message.violation.value, !judged,
         );
-        setStatus("out_of_control");
+        if (judged) setStatus("out_of_control");
       }
     } else if (message.type === "cards") {
       updateCards(message);
@@ -215,6 +284,7 @@
     else chart = LLMscopeCharts.ControlChart(title, payload, { tooltip: document.getElementById("chart-tooltip") });
     setStatus(payload.status);
     showEmpty(payload);
+    renderDesign(payload.design);
   });
 
   // Violation modal: a native <dialog> (Escape closes it, focus stays inside) filled by HTMX.
@@ -241,7 +311,8 @@
   modal.addEventListener("close", () => { if (opener) opener.focus(); });
 
   document.body.addEventListener("htmx:afterSettle", (event) => {
-    const target = event.detail.target;
+    const target = event.detail && event.detail.target;
+    if (!target) return;
     if (target === modalBody) {
       LLMscopeCharts.drawContext(modalBody);
       const title = modalBody.querySelector(".violation-title");

@@ -1,7 +1,7 @@
 """Members and invitations of an organization."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from tenants import team
 from tenants.access import organization_view
 from tenants.forms import InvitationForm, RoleForm
-from tenants.invitations import send_invitation_email
+from tenants.invitations import forget_pending, remember_pending, send_invitation_email
 from tenants.models import Invitation, Membership, Organization, Role
 
 
@@ -20,9 +20,14 @@ def _members_context(request: HttpRequest, organization: Organization, **extra) 
         "memberships": organization.memberships.select_related("user").order_by("created_at"),
         "invitations": Invitation.objects.pending().filter(organization=organization),
         "roles": Role.choices,
+        "owner_count": _owner_count(organization),
         "invite_form": extra.pop("invite_form", InvitationForm()),
         **extra,
     }
+
+
+def _owner_count(organization: Organization) -> int:
+    return organization.memberships.filter(role=Role.OWNER).count()
 
 
 @organization_view()
@@ -81,6 +86,7 @@ def member_role(request: HttpRequest, organization: Organization, membership_id:
             "organization": organization,
             "m": target,
             "roles": Role.choices,
+            "owner_count": _owner_count(organization),
             "error": error,
             "updated": error is None,
         }
@@ -104,6 +110,7 @@ def member_remove(request: HttpRequest, organization: Organization, membership_i
                 "organization": organization,
                 "m": target,
                 "roles": Role.choices,
+                "owner_count": _owner_count(organization),
                 "error": str(exc),
             }
             return render(request, "tenants/_member_row.html", context, status=400)
@@ -130,12 +137,21 @@ def invitation_revoke(request: HttpRequest, organization: Organization, invitati
     return redirect("organization-members", org_slug=organization.slug)
 
 
-@login_required
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
-    """Show the invitation, and accept it on POST. Unknown tokens are 404."""
+    """Show the invitation, and accept it on POST. Unknown tokens are 404.
+
+    Signed out, the page offers sign-in and sign-up, and the session remembers the
+    invitation so the invitee comes back to it after either (see `home`)."""
     invitation = Invitation.find_by_token(token)
     if invitation is None:
         return render(request, "tenants/invitation_invalid.html", status=404)
+    if not request.user.is_authenticated:
+        if request.method == "POST":
+            return redirect_to_login(request.get_full_path())
+        remember_pending(request.session, token)
+        return render(
+            request, "tenants/invitation.html", {"invitation": invitation, "signed_out": True}
+        )
     if request.method == "POST":
         try:
             membership = team.accept_invitation(invitation, request.user)
@@ -146,6 +162,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 {"invitation": invitation, "error": str(exc)},
                 status=400,
             )
+        forget_pending(request.session)
         messages.success(request, f"Welcome to {membership.organization.name}.")
         return redirect("organization-home", org_slug=membership.organization.slug)
     return render(request, "tenants/invitation.html", {"invitation": invitation})

@@ -22,6 +22,7 @@ from pathlib import Path
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 120
 
 
 def free_port() -> int:
@@ -67,7 +68,8 @@ class LiveApp:
             env=env,
             stdout=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 30
+        # Generous: on a loaded shared machine the server's imports alone can take 30 s.
+        deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(f"{self.url}/healthz", timeout=1)

@@ -13,7 +13,10 @@ def test_demo_creates_a_login_org_and_project_and_can_run_twice(client, db, caps
     org = Organization.objects.get(slug="demo")
     assert Project.objects.filter(organization=org, slug="demo").count() == 1
     assert Membership.objects.get(organization=org).role == Role.OWNER
-    assert client.login(username="demo@llmscope.local", password="demo-llmscope")
+    login = client.post(
+        "/accounts/login/", {"login": "demo@llmscope.local", "password": "demo-llmscope"}
+    )
+    assert login.status_code == 302 and "_auth_user_id" in client.session
     assert client.get("/o/demo/p/demo/").status_code == 200
 
 

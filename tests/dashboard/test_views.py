@@ -237,6 +237,7 @@ def test_the_wizard_gives_a_snippet_per_path(client_for, owner, project):
     client = client_for(owner)
     for via, needle in [
         ("rest", "curl -X POST"),
+        ("sdk", "llmscope.instrument_openai(OpenAI())"),
         ("python", "import requests"),
         ("otel", "OTEL_EXPORTER_OTLP_HEADERS"),
         ("probe", "Create a probe"),

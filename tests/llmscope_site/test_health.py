@@ -24,9 +24,10 @@ def test_readyz_answers_503_naming_an_unreachable_redis(client, db):
     assert "redis" in body["errors"]
 
 
+@override_settings(LLMSCOPE_METRICS_TOKEN="scrape-secret")
 def test_metrics_exposes_prometheus_text(client, db):
     client.get("/healthz")
-    response = client.get("/metrics")
+    response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret")
     assert response.status_code == 200
     assert b"llmscope_http_requests_total" in response.content
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 
 from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -12,7 +13,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
-START_NS = 1_750_000_000_000_000_000  # 2025-06-15T15:06:40Z
+# An hour ago, on a whole second: spans must start inside the project's retention window.
+START_NS = (int(time.time()) - 3600) * 10**9
 
 
 def _any(value) -> AnyValue:

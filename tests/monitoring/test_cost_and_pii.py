@@ -22,6 +22,13 @@ def _prices(public_prices):
     return public_prices
 
 
+@pytest.fixture(autouse=True)
+def _ten_year_retention(project):
+    """Events of past price periods are inside the project's retention, so ingest takes them."""
+    project.retention_days = 3650
+    project.save()
+
+
 def stored_cost(project, model):
     return Event.objects.get(project=project, model=model).cost_usd
 

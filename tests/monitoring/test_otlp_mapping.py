@@ -157,3 +157,14 @@ def test_spans_from_the_future_are_rejected():
     far = START_NS + 10**9 * 3600 * 24 * 365 * 30
     mapped = map_request(export_request([{"attributes": CURRENT, "start_ns": far}]))
     assert mapped.rejected == 1 and "future" in mapped.reasons[0]
+
+
+def test_spans_older_than_the_window_are_rejected():
+    mapped = map_request(export_request([{"attributes": CURRENT, "start_ns": 10**9}]))
+    assert mapped.rejected == 1 and "older than" in mapped.reasons[0]
+
+
+def test_spans_longer_than_a_day_are_rejected():
+    long_span = {"attributes": CURRENT, "duration_ms": 86_400_001}
+    mapped = map_request(export_request([long_span]))
+    assert mapped.rejected == 1 and "latency_ms" in mapped.reasons[0]

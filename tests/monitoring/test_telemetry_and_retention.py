@@ -19,10 +19,11 @@ def post_telemetry(client, key, body):
 
 
 def test_host_samples_are_stored(client, ingest_key, project):
+    stamp = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
     body = {
         "host": "gpu-node-1",
         "samples": [
-            {"timestamp": "2025-06-01T12:00:00Z", "cpu_percent": 55.5, "gpu_temperature_c": 71},
+            {"timestamp": stamp.isoformat(), "cpu_percent": 55.5, "gpu_temperature_c": 71},
             {"memory_percent": 80, "gpu_percent": 99.9, "gpu_memory_percent": 12},
         ],
     }
@@ -30,7 +31,7 @@ def test_host_samples_are_stored(client, ingest_key, project):
     assert response.status_code == 202 and response.json() == {"accepted": 2}
     first = HostSample.objects.get(project=project, cpu_percent=55.5)
     assert first.host == "gpu-node-1" and first.gpu_temperature_c == 71
-    assert first.timestamp == datetime(2025, 6, 1, 12, tzinfo=UTC)
+    assert first.timestamp == stamp
 
 
 @pytest.mark.parametrize(
@@ -72,12 +73,16 @@ def test_retention_deletes_only_what_is_past_each_projects_retention(
     send, ingest_key, project, other_project, make_api_key
 ):
     now = datetime.now(UTC)
+    project.retention_days = 60  # ingest takes events within the retention of the day...
+    project.save()
     other_project.retention_days = 90
     other_project.save()
     other_key = make_api_key(other_project, scopes=("ingest",))
     old, recent = (now - timedelta(days=45)).isoformat(), (now - timedelta(days=5)).isoformat()
     send(ingest_key, [event(timestamp=old)] * 3 + [event(timestamp=recent)])
     send(other_key, [event(timestamp=old), event(timestamp=recent)])
+    project.retention_days = 30  # ...and a shorter retention later purges what it no longer keeps
+    project.save()
     HostSample.objects.create(
         organization=project.organization,
         project=project,
@@ -94,7 +99,11 @@ def test_retention_deletes_only_what_is_past_each_projects_retention(
 
 def test_rollups_older_than_a_year_are_deleted(send, ingest_key, project):
     now = datetime.now(UTC)
+    project.retention_days = 400
+    project.save()
     send(ingest_key, [event(timestamp=(now - timedelta(days=366)).isoformat()), event()])
+    project.retention_days = 30
+    project.save()
     result = purge_expired_data()  # the Celery task, run directly
     assert result["events"] == 1
     assert EventRollup.objects.values("minute").distinct().count() == 1

@@ -45,7 +45,7 @@ def test_one_chart_has_limits_in_milliseconds_and_points_with_their_rules(
     ).json()
     limits = chart_with_violation.current_limits()
     assert body["limits"]["center"] == pytest.approx(np.expm1(limits.center))
-    assert body["limits"]["ucl"] == pytest.approx(np.expm1(limits.center + 3 * limits.sigma))
+    assert body["limits"]["ucl"] == pytest.approx(np.expm1(limits.center + limits.k * limits.sigma))
     assert body["limits"]["baseline_n"] == 50
     assert body["limits"]["computed_at"].endswith("Z")
     assert len(body["points"]) == 51
@@ -222,3 +222,23 @@ def test_session_api_of_another_organization_is_404(
     )
     # Through the outsider's own project, Acme's chart id is unknown too.
     assert_cross_tenant_404(client, f"/o/globex/p/web/api/spc/charts/{chart_with_violation.pk}")
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/export/violations.csv", "/o/acme/p/web/api/export/violations.csv"]
+)
+def test_the_violations_csv_neutralises_formulas(
+    api_client, client, owner, project, make_api_key, chart_with_violation, path
+):
+    chart_with_violation.name = '=HYPERLINK("http://evil.example")'
+    chart_with_violation.save()
+    chart_with_violation.violations.update(note="\tcmd|' /C calc'!A0")
+    if path.startswith("/o/"):
+        client.force_login(owner)
+        response = client.get(path)
+    else:
+        response = api_client.get(path, **auth(make_api_key(project)))
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[1][2] == '\'=HYPERLINK("http://evil.example")'
+    assert rows[1][-1] == "'\tcmd|' /C calc'!A0"

@@ -43,22 +43,28 @@ def test_a_chart_collects_its_baseline_then_freezes_the_engines_limits(project):
     evaluate_chart(chart.pk)
     chart.refresh_from_db()
     assert chart.status == Chart.Status.BASELINE
-    assert chart.points.count() == 30 and not ControlLimits.objects.exists()
+    assert chart.points.count() == 30 and chart.current_limits() is None
+    # 30 of 50 points: provisional limits are shown (wider: designed for 30 points), not judged
+    provisional = chart.provisional_limits()
+    assert provisional.provisional and provisional.baseline_n == 30
 
     add_events(project, values[30:], start=timezone.now() - timedelta(hours=1))
     evaluate_chart(chart.pk)
     chart.refresh_from_db()
     limits = chart.current_limits()
-    expected, _ = engine.phase_one(np.log1p(values), rules=(1,))
+    expected, _ = engine.phase_one(np.log1p(values), rules=(1,), k=limits.k)
     assert limits.center == pytest.approx(expected.center)
     assert limits.sigma == pytest.approx(expected.sigma)
-    assert limits.baseline_n == 50
+    assert limits.baseline_n == 50 and not limits.provisional
+    assert provisional.k > limits.k  # designed for 30 points, so wider
+    assert chart.provisional_limits() is None
     assert chart.status == Chart.Status.IN_CONTROL
     assert not Violation.objects.exists()  # the baseline itself is not judged
 
 
 def test_a_sustained_shift_fires_rule_2_on_the_ninth_point_exactly_once(project):
-    chart = latency_chart(project, filter={"model": "gpt-4o"})
+    # the classic design keeps rule 2 whatever the budget
+    chart = latency_chart(project, limits_design=Chart.LimitsDesign.CLASSIC)
     add_events(project, baseline_values())
     evaluate_chart(chart.pk)
     center_ms = float(np.expm1(chart.current_limits().center))
@@ -89,9 +95,10 @@ def test_a_spike_is_stored_with_limits_and_context_that_fills_in_later(project):
     evaluate_chart(chart.pk)
     violation = Violation.objects.get(chart=chart, rule=1)
     assert violation.value == 5000.0
-    assert violation.rule_name == "Beyond 3σ"
     limits = chart.current_limits()
-    assert violation.limits["ucl"] == pytest.approx(np.expm1(limits.center + 3 * limits.sigma))
+    assert violation.limits["ucl"] == pytest.approx(
+        np.expm1(limits.center + limits.k * limits.sigma)
+    )
     assert violation.limits["center"] < 5000 and violation.limits["ucl"] < 5000
     assert len(violation.context) == 11  # ten before, and the point itself
     assert violation.context[-1]["v"] == 5000.0
@@ -172,7 +179,12 @@ def test_rolling_limits_move_with_the_process(project):
 
 
 def test_western_electric_rules_are_stored_apart_from_nelson_numbers(project):
-    chart = latency_chart(project, rule_set=Chart.RuleSet.WESTERN_ELECTRIC, rules=[4])
+    chart = latency_chart(
+        project,
+        rule_set=Chart.RuleSet.WESTERN_ELECTRIC,
+        rules=[4],
+        limits_design=Chart.LimitsDesign.CLASSIC,
+    )
     add_events(project, baseline_values())
     evaluate_chart(chart.pk)
     center_ms = float(np.expm1(chart.current_limits().center))
@@ -184,7 +196,13 @@ def test_western_electric_rules_are_stored_apart_from_nelson_numbers(project):
 
 
 def test_ewma_catches_a_small_sustained_shift_that_rule_1_misses(project):
-    chart = latency_chart(project, chart_type=ChartType.EWMA, transform=Transform.NONE, rules=[1])
+    chart = latency_chart(
+        project,
+        chart_type=ChartType.EWMA,
+        transform=Transform.NONE,
+        rules=[1],
+        limits_design=Chart.LimitsDesign.CLASSIC,  # λ = 0.2, L = 3 as set
+    )
     rng = np.random.default_rng(11)
     add_events(project, np.round(rng.normal(400, 10, 50), 2))
     evaluate_chart(chart.pk)

@@ -87,6 +87,7 @@ def test_a_p_chart_gets_the_engines_limits_and_flags_an_error_burst(project):
         subgroup_seconds=60,
         baseline_size=25,
         rules=[1],
+        limits_design=Chart.LimitsDesign.CLASSIC,  # the textbook 3σ p limits
     )
     rng = np.random.default_rng(3)
     defectives, sizes = [], []

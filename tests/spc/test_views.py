@@ -54,6 +54,8 @@ def test_a_member_creates_a_chart_with_a_filter(client_for, member, project):
         ({"tag_filter": "no-equals-sign"}, "is not key=value"),
         ({"metric": "speed"}, "Select a valid choice"),
         ({"run_2": "1"}, "greater than or equal to 2"),
+        ({"false_alarm_budget_days": "0"}, "between 0.1 and 365 days"),
+        ({"limits_design": "loose"}, "Select a valid choice"),
     ],
 )
 def test_bad_chart_settings_are_explained(client_for, member, project, overrides, message):
@@ -61,6 +63,14 @@ def test_bad_chart_settings_are_explained(client_for, member, project, overrides
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not Chart.objects.exists()
+
+
+def test_a_chart_can_set_its_own_budget_and_judge_both_directions(client_for, member, project):
+    data = form_data(false_alarm_budget_days="30", judged_sides="both")
+    assert client_for(member).post(f"{BASE}/charts/new/", data).status_code == 302
+    chart = Chart.objects.get()
+    assert chart.budget_days == 30.0 and chart.judged_side == "both"
+    assert chart.limits_design == Chart.LimitsDesign.BUDGET
 
 
 def test_the_form_explains_each_rule_in_plain_words(client_for, member, project):

@@ -1,15 +1,21 @@
 """`manage.py demo`: a demo user, organization `demo` and project `demo` (idempotent)."""
 
+from datetime import date
+from decimal import Decimal
+
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from alerts.demo import install_demo_alerts
-from monitoring.probes.demo import ensure_demo_probe
+from monitoring.models import ModelPrice
+from monitoring.probes.demo import DEMO_MODEL, ensure_demo_probe
+from monitoring.probes.models import Provider
 from spc.autocreate import ensure_probe_charts
 from spc.models import Chart
-from tenants.models import Membership, Organization, Project, Role
+from tenants import audit
+from tenants.models import AuditAction, Membership, Organization, Project, Role
 
 DEMO_EMAIL = "demo@llmscope.local"
 DEMO_PASSWORD = "demo-llmscope"  # noqa: S105 - the documented local demo login
@@ -26,14 +32,41 @@ def ensure_demo(stdout=None) -> Project:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         _mark_email_verified(user)
-        org, _ = Organization.objects.get_or_create(slug="demo", defaults={"name": "Demo"})
-        Membership.objects.get_or_create(user=user, organization=org, defaults={"role": Role.OWNER})
-        project, _ = Project.objects.get_or_create(
+        org, org_created = Organization.objects.get_or_create(
+            slug="demo", defaults={"name": "Demo"}
+        )
+        _, joined = Membership.objects.get_or_create(
+            user=user, organization=org, defaults={"role": Role.OWNER}
+        )
+        project, project_created = Project.objects.get_or_create(
             organization=org, slug="demo", defaults={"name": "Demo"}
         )
+        # What the command changed shows in the demo's audit log, like a change made on a page.
+        via = "manage.py demo"
+        if org_created:
+            audit.record(org, None, AuditAction.ORGANIZATION_CREATED, org.name, via=via)
+        if joined:
+            audit.record(org, None, AuditAction.MEMBER_JOINED, user.email, role=Role.OWNER, via=via)
+        if project_created:
+            audit.record(org, None, AuditAction.PROJECT_CREATED, project.name, via=via)
+        _ensure_demo_price(org)
     _ensure_demo_data(project)
     install_demo_alerts(project, user)
     return project
+
+
+# The demo LLM is free, but a demo that shows cost explains the cost card better: the demo
+# organization prices it (an organization's own row in the price table) like a small model.
+DEMO_PRICE = {"input_per_million": Decimal("0.50"), "output_per_million": Decimal("1.50")}
+
+
+def _ensure_demo_price(organization: Organization) -> None:
+    ModelPrice.objects.get_or_create(
+        organization=organization,
+        provider=Provider.DEMO,
+        model_pattern=DEMO_MODEL,
+        defaults={"valid_from": date(2024, 1, 1), **DEMO_PRICE},
+    )
 
 
 def _mark_email_verified(user) -> None:

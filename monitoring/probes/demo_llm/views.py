@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from .simulation import DemoLLM, IncidentSchedule, SimulatedAnswer
@@ -90,7 +90,13 @@ def _prompt_text(messages: list[Any]) -> str:
 
 @csrf_exempt
 async def chat_completions(request: HttpRequest) -> HttpResponse:
-    """OpenAI chat completions, simulated (see simulation.py for the behaviour)."""
+    """OpenAI chat completions, simulated (see simulation.py for the behaviour).
+
+    Served only when DEBUG or `LLMSCOPE_DEMO_LLM` is on: in production it is a 404, so that
+    nobody uses the instance as a free (if simulated) endpoint or load generator.
+    """
+    if not (settings.DEBUG or settings.LLMSCOPE_DEMO_LLM):
+        raise Http404
     if request.method != "POST":
         return _error(405, "Use POST.", "invalid_request_error")
     body, problem = _parse(request)

@@ -1,8 +1,10 @@
 """`manage.py create_api_key <org> <project> --name N --scopes ingest,read`: prints only the key."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
-from tenants.models import ApiKey, Project, Scope
+from tenants import audit
+from tenants.models import ApiKey, AuditAction, Project, Scope
 
 
 class Command(BaseCommand):
@@ -29,5 +31,17 @@ class Command(BaseCommand):
         )
         if project is None:
             raise CommandError(f"No project “{project_slug}” in organization “{org_slug}”.")
-        _, plaintext = ApiKey.create_for(project, name, wanted)
+        with transaction.atomic():
+            key, plaintext = ApiKey.create_for(project, name, wanted)
+            # Changes made from the command line show in the audit log like any other.
+            audit.record(
+                project.organization,
+                None,
+                AuditAction.KEY_CREATED,
+                key.name,
+                project=project.slug,
+                prefix=key.prefix,
+                scopes=key.scopes,
+                via="manage.py create_api_key",
+            )
         self.stdout.write(plaintext)

@@ -38,6 +38,9 @@ class Behaviour:
     hang: float = 0.0
     # An error object in the stream after the first token (OpenAI's mid-stream failure).
     error_mid_stream: bool = False
+    # Prompt tokens served from the provider's cache (part of input_tokens for OpenAI, apart
+    # from them for Anthropic, as the real APIs count them); 0 leaves the field out.
+    cached_tokens: int = 0
 
 
 @dataclass
@@ -130,6 +133,8 @@ class _FakeHandler(BaseHTTPRequestHandler):
                 self._anthropic(body, b)
             elif self.path.endswith("/api/chat"):
                 self._ollama(body, b)
+            elif self.path.endswith("/embeddings"):
+                self._openai_embeddings(body, b)
             else:
                 self._json(404, {"error": {"message": f"no route {self.path}"}})
         except (BrokenPipeError, ConnectionResetError):
@@ -177,11 +182,13 @@ class _FakeHandler(BaseHTTPRequestHandler):
             b, {"error": {"message": f"fake status {b.status}", "type": "fake", "code": None}}
         ):
             return
-        usage = {
+        usage: dict[str, Any] = {
             "prompt_tokens": b.input_tokens,
             "completion_tokens": len(b.tokens),
             "total_tokens": b.input_tokens + len(b.tokens),
         }
+        if b.cached_tokens:
+            usage["prompt_tokens_details"] = {"cached_tokens": b.cached_tokens}
         base = {"id": "chatcmpl-fake", "created": 0, "model": model}
         if not body.get("stream"):
             self.fake.sleep(b.hang + b.first_token_delay + b.token_delay * (len(b.tokens) - 1))
@@ -221,6 +228,21 @@ class _FakeHandler(BaseHTTPRequestHandler):
             self._write(f"data: {json.dumps(payload)}\n\n")
         self._write("data: [DONE]\n\n")
 
+    def _openai_embeddings(self, body: dict[str, Any], b: Behaviour) -> None:
+        if self._error_status(b, {"error": {"message": f"fake status {b.status}"}}):
+            return
+        inputs = body.get("input")
+        texts = inputs if isinstance(inputs, list) else [inputs]
+        data = [
+            {"object": "embedding", "index": i, "embedding": [0.1, 0.2, 0.3]}
+            for i in range(len(texts))
+        ]
+        usage = {"prompt_tokens": b.input_tokens, "total_tokens": b.input_tokens}
+        self._json(
+            200,
+            {"object": "list", "data": data, "model": body.get("model", "fake"), "usage": usage},
+        )
+
     # -- Anthropic ------------------------------------------------------------------------
     def _anthropic(self, body: dict[str, Any], b: Behaviour) -> None:
         model = body.get("model", "fake")
@@ -241,6 +263,8 @@ class _FakeHandler(BaseHTTPRequestHandler):
             self.fake.sleep(b.hang + b.first_token_delay + b.token_delay * (len(b.tokens) - 1))
             content = [{"type": "text", "text": "".join(b.tokens)}]
             usage = {"input_tokens": b.input_tokens, "output_tokens": len(b.tokens)}
+            if b.cached_tokens:
+                usage["cache_read_input_tokens"] = b.cached_tokens
             self._json(
                 200, {**message, "content": content, "stop_reason": "end_turn", "usage": usage}
             )
@@ -251,6 +275,8 @@ class _FakeHandler(BaseHTTPRequestHandler):
             self._write(f"event: {name}\ndata: {json.dumps({'type': name, **payload})}\n\n")
 
         start_usage = {"input_tokens": b.input_tokens, "output_tokens": 1}
+        if b.cached_tokens:
+            start_usage["cache_read_input_tokens"] = b.cached_tokens
         event("message_start", {"message": {**message, "content": [], "usage": start_usage}})
         event("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}})
         event("ping", {})

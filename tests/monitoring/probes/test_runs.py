@@ -49,7 +49,8 @@ def test_a_run_records_a_probe_event_with_its_measurements(project):
     assert event.tags["scheduled_for"] == claim.scheduled_for.isoformat()
     assert int(event.tags["schedule_lag_ms"]) >= 0
     assert len(event.prompt_hash) == 64
-    assert event.prompt is None  # text is not stored by probes
+    assert event.prompt is None  # the prompt is the probe's own, kept on the probe
+    assert event.completion == "Hello, world!"  # the reply, for the probe's page
     # The server saw the decrypted key.
     assert server.received[0].headers["authorization"] == "Bearer sk-abc-9876"
     probe.refresh_from_db()

@@ -91,3 +91,28 @@ def test_only_http_and_https_are_allowed(url):
 def test_a_url_without_host_is_refused():
     with pytest.raises(UnsafeTarget, match="no host"):
         check_target("http:///v1", allow_private=True)
+
+
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [
+        ("2002:7f00:1::", "6to4 address wrapping 127.0.0.1, a loopback"),
+        ("2002:a9fe:a9fe::1", "6to4 address wrapping 169.254.169.254, a link-local"),
+        ("2002:c0a8:0101::1", "6to4 address wrapping 192.168.1.1, a private"),
+        # Teredo: the client's IPv4 is stored inverted (0x80fffffe -> 127.0.0.1).
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", "Teredo address wrapping 127.0.0.1, a loopback"),
+        ("2001:0:4136:e378:8000:63bf:5601:5601", "Teredo address wrapping 169.254.169.254"),
+        ("2001:0:7f00:1:8000:63bf:f7f7:f7f7", "Teredo address wrapping 127.0.0.1"),
+        ("fec0::1", "site-local"),
+        ("fed0:1234::1", "site-local"),
+    ],
+)
+def test_it_unwraps_tunnel_addresses_and_refuses_site_local(address, why):
+    with pytest.raises(UnsafeTarget) as error:
+        check_target("http://tunnel.example.com/v1", False, resolver_for(address))
+    assert why in str(error.value)
+
+
+def test_a_6to4_address_wrapping_a_public_address_is_allowed():
+    # 2002:0808:0808:: wraps 8.8.8.8, a public address.
+    assert check_target("http://x.example.com/", False, resolver_for("2002:808:808::1"))

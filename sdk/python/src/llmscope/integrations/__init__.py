@@ -1,0 +1,1 @@
+"""Instrumentation of LLM client libraries (used through `llmscope.instrument_*`)."""
