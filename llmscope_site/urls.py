@@ -20,7 +20,6 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("", include("spc.urls")),
     path("", include("alerts.urls")),
-
     path("", include("billing.urls")),
 ]
 
