@@ -25,6 +25,8 @@ def install_demo_alerts(project: Project, user) -> AlertRule:
             "organization": project.organization,
             "kind": RuleKind.SPC,
             "chart_scope": ChartScope.CHOSEN,
+            # The demo LLM's incidents last a minute or two: resolve well before the next.
+            "recovery_minutes": 2,
         },
     )
     if created:

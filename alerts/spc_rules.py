@@ -1,5 +1,8 @@
 """SPC alert rules: an evaluation's new violations become firings, firings open incidents;
-a chart back in control resolves its incidents.
+an incident resolves when its chart is back in control, or when the chart has charted
+points without a new flag for the rule's recovery period (a chart keeps its out-of-control
+status while a flag is among its last points, which a service with recurring trouble may
+never leave).
 
 `violations_to_firings` is the one place that decides what "fired" means. Today each new
 violation is a firing (incidents dedupe them: one open incident per rule and chart). When
@@ -129,19 +132,40 @@ def decide_chart(chart: Chart, violations: list[Violation], now: datetime | None
                     continue
                 open_or_join(rule, firing, now)
                 counted += 1
-    if chart.status == Chart.Status.IN_CONTROL:
-        resolve_chart_incidents(chart, now)
+    resolve_chart_incidents(chart, now)
     return counted
 
 
+def quiet_for(chart: Chart, minutes: int, now: datetime) -> bool:
+    """The chart's last flag is at least `minutes` old and points were charted after it."""
+    last = (
+        Violation.objects.filter(chart=chart)
+        .order_by("-created_at")
+        .values("created_at", "point_id")
+    ).first()
+    if last is None:
+        return True
+    if last["created_at"] > now - timedelta(minutes=minutes):
+        return False
+    return chart.points.filter(pk__gt=last["point_id"]).exists()
+
+
 def resolve_chart_incidents(chart: Chart, now: datetime | None = None) -> int:
+    """Resolve the chart's SPC incidents whose condition cleared (see the module's text)."""
+    now = now or timezone.now()
     resolved = 0
     for incident in (
         Incident.objects.active()
         .filter(chart=chart, rule__kind=RuleKind.SPC)
         .select_related("rule", "project__organization")
     ):
-        resolved += resolve_incident(incident, "the chart is back in control", now)
+        if chart.status == Chart.Status.IN_CONTROL:
+            because = "the chart is back in control"
+        elif quiet_for(chart, incident.rule.recovery_minutes, now):
+            because = f"no new flag on the chart for {incident.rule.recovery_minutes} minutes"
+        else:
+            continue
+        resolved += resolve_incident(incident, because, now)
     return resolved
 
 
@@ -154,7 +178,4 @@ def needs_decision(chart: Chart, violation_ids: list[int]) -> bool:
         .exists()
     ):
         return True
-    return (
-        chart.status == Chart.Status.IN_CONTROL
-        and Incident.objects.active().filter(chart_id=chart.pk).exists()
-    )
+    return Incident.objects.active().filter(chart_id=chart.pk).exists()

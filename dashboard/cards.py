@@ -35,6 +35,21 @@ CARDS = (
 )
 
 
+PERCENTILE_HINT = (
+    "Estimated from per-minute histograms, within 2 % of the exact value: over a steady "
+    "stream of calls it moves in small steps, not with every call."
+)
+CARD_HINTS = {
+    "latency_p50": "Half the calls were faster than this. " + PERCENTILE_HINT,
+    "latency_p95": "95 % of the calls were faster than this. " + PERCENTILE_HINT,
+    "latency_p99": "99 % of the calls were faster than this. " + PERCENTILE_HINT,
+    "ttft_p95": "Time to first token: 95 % of streamed calls started answering sooner. "
+    + PERCENTILE_HINT,
+    "cost_usd": "From the price table, or the cost your events reported; calls of a model "
+    "without a known price are counted as unpriced, never as $0.",
+}
+
+
 def format_value(kind: str, value) -> str:
     """A figure as the cards show it; an em dash when there is none."""
     if value is None:
@@ -113,6 +128,7 @@ def project_cards(project: Project, query: DashboardQuery, now: datetime | None 
             {
                 "key": spec.key,
                 "label": spec.label,
+                "hint": CARD_HINTS.get(spec.key, ""),
                 "value": shown,
                 "change": text,
                 "trend": trend,

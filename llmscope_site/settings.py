@@ -133,6 +133,12 @@ if EMBEDDED:
 else:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
+    # A task taken by a worker that died (acks late) goes back to the queue after this long.
+    # Workers look for such tasks every 10 s (kombu's default scans only every 100 s).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("LLMSCOPE_CELERY_VISIBILITY_TIMEOUT_S", 3600, minimum=10),
+        "unacked_restore_throttle": 1,
+    }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",

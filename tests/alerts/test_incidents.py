@@ -57,6 +57,33 @@ def test_back_in_control_resolves_and_sends_the_resolved_notification(
     assert "back in control" in hook.requests[1].json()["text"]
 
 
+def test_no_new_flag_for_the_recovery_period_resolves_while_the_chart_is_still_flagged(
+    violated_chart, hook, make_rule, fire, django_capture_on_commit_callbacks
+):
+    from spc.models import ChartPoint
+
+    make_rule([hook.channel], recovery_minutes=5)
+    [incident] = fire(violated_chart)
+    assert violated_chart.status == Chart.Status.OUT_OF_CONTROL
+    flagged_at = violated_chart.new_violations[-1].created_at
+    with django_capture_on_commit_callbacks(execute=True):
+        decide_chart(violated_chart, [], now=flagged_at + timedelta(minutes=6))
+    incident.refresh_from_db()
+    assert incident.status == Incident.Status.OPEN  # no point charted since the flag
+    last = violated_chart.points.order_by("-id").first()
+    ChartPoint.objects.create(chart=violated_chart, key=last.key + 1, t=last.t, value=1, stat=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        decide_chart(violated_chart, [], now=flagged_at + timedelta(minutes=4))
+    incident.refresh_from_db()
+    assert incident.status == Incident.Status.OPEN  # four quiet minutes: not yet
+    with django_capture_on_commit_callbacks(execute=True):
+        decide_chart(violated_chart, [], now=flagged_at + timedelta(minutes=6))
+    incident.refresh_from_db()
+    assert incident.status == Incident.Status.RESOLVED
+    assert [r.json()["type"] for r in hook.requests] == ["incident.opened", "incident.resolved"]
+    assert "no new flag on the chart for 5 minutes" in hook.requests[1].json()["text"]
+
+
 def test_a_rule_on_other_charts_or_rules_does_not_fire(
     violated_chart, hook, make_rule, fire, project
 ):

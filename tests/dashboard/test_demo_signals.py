@@ -15,7 +15,6 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.utils import timezone
 
 from dashboard.management.commands.demo import ensure_demo
 from monitoring.models import Event
@@ -44,7 +43,7 @@ def simulate(project, probe, model: DemoLLM, start: float, calls: int, seed: int
                 organization_id=project.organization_id,
                 project=project,
                 timestamp=datetime.fromtimestamp(t, tz=UTC),
-                received_at=timezone.now() - timedelta(minutes=5),
+                received_at=datetime.fromtimestamp(t, tz=UTC),
                 source=Event.Source.PROBE,
                 probe_id=probe.pk,
                 provider=probe.provider,
@@ -64,6 +63,7 @@ def simulate(project, probe, model: DemoLLM, start: float, calls: int, seed: int
 
 
 def evaluate_all(project, at: float) -> None:
+    """Evaluate on the simulated clock, two minutes after the last call."""
     now = datetime.fromtimestamp(at, tz=UTC) + timedelta(minutes=2)
     for chart in Chart.objects.filter(project=project):
         evaluate_chart(chart.pk, now=now)

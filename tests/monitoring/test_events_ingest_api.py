@@ -324,9 +324,12 @@ def test_subscribers_hear_which_series_received_events(
     ]
 
 
-def test_prometheus_metrics_count_ingested_events(send, ingest_key, client):
+def test_prometheus_metrics_count_ingested_events(send, ingest_key, client, settings):
+    settings.LLMSCOPE_METRICS_TOKEN = "scrape-secret-ingest"
+    scrape = {"HTTP_AUTHORIZATION": "Bearer scrape-secret-ingest"}
+
     def accepted_count() -> float:
-        text = client.get("/metrics").content.decode()
+        text = client.get("/metrics", **scrape).content.decode()
         for line in text.splitlines():
             if line.startswith('llmscope_ingest_events_total{outcome="accepted",source="api"}'):
                 return float(line.rsplit(" ", 1)[1])
@@ -335,7 +338,8 @@ def test_prometheus_metrics_count_ingested_events(send, ingest_key, client):
     before = accepted_count()
     send(ingest_key, [event()] * 3)
     assert accepted_count() == before + 3
-    assert "llmscope_ingest_duration_seconds_bucket" in client.get("/metrics").content.decode()
+    metrics = client.get("/metrics", **scrape).content.decode()
+    assert "llmscope_ingest_duration_seconds_bucket" in metrics
 
 
 def test_the_json_error_shape_is_the_apis(send, ingest_key):

@@ -38,19 +38,19 @@ def test_an_injected_shift_fires_the_expected_rule_once_with_context(
 ):
     key = make_api_key(project)
     rng = np.random.default_rng(5)
-    # 25 one-minute subgroups of 8 calls each, ending 30 minutes ago: the baseline.
-    start = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=60)
+    # 50 one-minute subgroups of 8 calls each (the default baseline), ending 40 minutes ago.
+    start = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=90)
     baseline = [
         {
             "model": "gpt-4o",
             "latency_ms": round(float(v), 1),
             "timestamp": (start + timedelta(minutes=i // 8, seconds=(i % 8) * 5)).isoformat(),
         }
-        for i, v in enumerate(np.exp(rng.normal(np.log(500), 0.1, 25 * 8)))
+        for i, v in enumerate(np.exp(rng.normal(np.log(500), 0.1, 50 * 8)))
     ]
     # Then one minute where every call takes three times as long: rule 1 on that subgroup.
     # Both arrive in one batch, as a client flushing its buffer would send them.
-    shifted_minute = start + timedelta(minutes=40)
+    shifted_minute = start + timedelta(minutes=65)
     shifted = [
         {
             "model": "gpt-4o",
@@ -68,7 +68,7 @@ def test_an_injected_shift_fires_the_expected_rule_once_with_context(
         )
     )
     assert chart is not None, "the latency chart never left its baseline"
-    assert chart.chart_type == "xbar_s" and chart.points.count() == 26
+    assert chart.chart_type == "xbar_s" and chart.points.count() == 51
     violation = wait_for(lambda: Violation.objects.filter(chart=chart, rule=1).first())
     assert violation is not None, "no violation was stored"
     assert violation.t == shifted_minute
